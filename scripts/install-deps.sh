@@ -1,0 +1,33 @@
+#!/bin/sh
+# install-deps.sh - install the Debian packages hikyaku needs to build and test.
+# Usage: scripts/install-deps.sh [build|test]
+# Installs only what is missing, non-interactively. Needs root (or sudo).
+set -eu
+BUILD="gcc clang meson ninja-build pkg-config libssl-dev libevent-dev libunbound-dev
+libsqlite3-dev libcrypt-dev openssl"
+TEST="$BUILD python3 python3-pytest python3-aiosmtpd swaks msmtp curl postfix
+libsasl2-modules sqlite3 iproute2 unbound python3-dkim libmail-dkim-perl libnet-dns-perl"
+case "${1:-build}" in
+build) want=$BUILD ;;
+test) want=$TEST ;;
+*) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+esac
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO=sudo
+echo "installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# postfix asks questions at install time; answer them up front.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+$SUDO apt-get update -q
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -q --no-install-recommends $missing
+# Debian's postfix package starts a system instance; tests run their own.
+if echo "$missing" | grep -q postfix; then
+	$SUDO postfix stop >/dev/null 2>&1 || true
+fi

@@ -1,0 +1,389 @@
+/*
+ * config.c - parse the configuration file into struct config.
+ *
+ * Every keyword has one parse function; errors name the file and line and
+ * say what was expected. Listen addresses must be numeric: the config never
+ * causes a DNS lookup.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+
+#define CONFIG_LINE_MAX 4096
+#define CONFIG_FILE_MAX (1024 * 1024)
+
+const char config_builtin[] =
+    "# hikyaku built-in default configuration, used when no -c FILE is given\n"
+    "# and " CONFIG_DEFAULT_PATH " does not exist. For trying hikyaku out:\n"
+    "# loopback only, high ports, a self-signed certificate made on first start.\n"
+    "hostname localhost\n"
+    "listen 127.0.0.1:2587 starttls\n"
+    "listen 127.0.0.1:2465 tls\n"
+    "spool ./var\n"
+    "max-message-size 25M\n"
+    "log stderr\n";
+
+struct parser {
+	struct config *cfg;
+	const char *name;
+	size_t lineno;
+	char *err;
+	size_t errsz;
+};
+
+static int perr(struct parser *p, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int
+perr(struct parser *p, const char *fmt, ...)
+{
+	char msg[512];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	snprintf(p->err, p->errsz, "%s:%zu: %s", p->name, p->lineno, msg);
+	return -1;
+}
+
+static int
+set_string(struct parser *p, char **dst, const char *v)
+{
+	free(*dst);
+	*dst = xstrdup(v);
+	return 0;
+}
+
+static int
+set_size(struct parser *p, uint64_t *dst, const char *v)
+{
+	if (util_parse_size(v, dst) == -1)
+		return perr(p, "expected a size in bytes (suffix k, M or G allowed), got \"%s\"", v);
+	return 0;
+}
+
+static int
+set_duration(struct parser *p, uint64_t *dst, const char *v)
+{
+	if (util_parse_duration(v, dst) == -1)
+		return perr(p, "expected a duration (seconds, or suffix s, m, h, d), got \"%s\"", v);
+	return 0;
+}
+
+static int
+set_count(struct parser *p, uint64_t *dst, const char *v)
+{
+	if (util_parse_uint(v, 1, 1000000, dst) == -1)
+		return perr(p, "expected a whole number from 1 to 1000000, got \"%s\"", v);
+	return 0;
+}
+
+static bool
+valid_hostname(const char *v)
+{
+	size_t n = strlen(v);
+
+	if (n == 0 || n > 253)
+		return false;
+	for (; *v; v++)
+		if (!isalnum((unsigned char)*v) && *v != '-' && *v != '.')
+			return false;
+	return true;
+}
+
+static int
+parse_hostport(struct parser *p, const char *v, struct config_listen *l)
+{
+	char host[64], port[8];
+	const char *colon;
+	struct addrinfo hints, *res;
+	size_t hlen;
+
+	if (*v == '[') {
+		const char *rb = strchr(v, ']');
+
+		if (rb == NULL || rb[1] != ':')
+			return perr(p, "expected [IPv6]:PORT, got \"%s\"", v);
+		hlen = (size_t)(rb - v - 1);
+		v++;
+		colon = rb + 1;
+	} else {
+		colon = strrchr(v, ':');
+		if (colon == NULL)
+			return perr(p, "expected ADDRESS:PORT, got \"%s\"", v);
+		hlen = (size_t)(colon - v);
+	}
+	if (hlen == 0 || hlen >= sizeof(host) || strlen(colon + 1) >= sizeof(port) ||
+	    colon[1] == '\0')
+		return perr(p, "expected ADDRESS:PORT, got \"%s\"", v);
+	memcpy(host, v, hlen);
+	host[hlen] = '\0';
+	strcpy(port, colon + 1);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
+	hints.ai_socktype = SOCK_STREAM;
+	if (getaddrinfo(host, port, &hints, &res) != 0)
+		return perr(p, "expected a numeric IP address and port, got \"%s\"", v);
+	memcpy(&l->ss, res->ai_addr, res->ai_addrlen);
+	l->sslen = res->ai_addrlen;
+	freeaddrinfo(res);
+	return 0;
+}
+
+static int
+kw_listen(struct parser *p, const char *v)
+{
+	struct config *cfg = p->cfg;
+	struct config_listen *l;
+	char addr[80], mode[16];
+
+	if (cfg->nlisten == CONFIG_MAX_LISTEN)
+		return perr(p, "too many listen lines (at most %d)", CONFIG_MAX_LISTEN);
+	if (sscanf(v, "%79s %15s", addr, mode) != 2)
+		return perr(p, "expected \"listen ADDRESS:PORT starttls|tls\", got \"%s\"", v);
+	l = &cfg->listen[cfg->nlisten];
+	if (strcmp(mode, "starttls") == 0)
+		l->mode = LISTEN_STARTTLS;
+	else if (strcmp(mode, "tls") == 0)
+		l->mode = LISTEN_TLS;
+	else
+		return perr(p, "expected starttls or tls after the address, got \"%s\"", mode);
+	if (parse_hostport(p, addr, l) == -1)
+		return -1;
+	util_strlcpy(l->name, addr, sizeof(l->name));
+	cfg->nlisten++;
+	return 0;
+}
+
+static int
+kw_hostname(struct parser *p, const char *v)
+{
+	if (!valid_hostname(v))
+		return perr(p, "expected a host name (letters, digits, '-', '.'), got \"%s\"", v);
+	return set_string(p, &p->cfg->hostname, v);
+}
+
+static int
+kw_log(struct parser *p, const char *v)
+{
+	if (strcmp(v, "stderr") == 0)
+		p->cfg->log = LOG_TARGET_STDERR;
+	else if (strcmp(v, "syslog") == 0)
+		p->cfg->log = LOG_TARGET_SYSLOG;
+	else
+		return perr(p, "expected stderr or syslog, got \"%s\"", v);
+	return 0;
+}
+
+static int kw_tls_cert(struct parser *p, const char *v) { return set_string(p, &p->cfg->tls_cert, v); }
+static int kw_tls_key(struct parser *p, const char *v) { return set_string(p, &p->cfg->tls_key, v); }
+static int kw_spool(struct parser *p, const char *v) { return set_string(p, &p->cfg->spool, v); }
+static int kw_user(struct parser *p, const char *v) { return set_string(p, &p->cfg->user, v); }
+static int kw_max_message_size(struct parser *p, const char *v) { return set_size(p, &p->cfg->max_message_size, v); }
+static int kw_min_free_space(struct parser *p, const char *v) { return set_size(p, &p->cfg->min_free_space, v); }
+static int kw_max_recipients(struct parser *p, const char *v) { return set_count(p, &p->cfg->max_recipients, v); }
+static int kw_max_errors(struct parser *p, const char *v) { return set_count(p, &p->cfg->max_errors, v); }
+static int kw_max_sessions(struct parser *p, const char *v) { return set_count(p, &p->cfg->max_sessions, v); }
+static int kw_workers(struct parser *p, const char *v) { return set_count(p, &p->cfg->workers, v); }
+static int kw_auth_max_failures(struct parser *p, const char *v) { return set_count(p, &p->cfg->auth_max_failures, v); }
+static int kw_smtp_timeout(struct parser *p, const char *v) { return set_duration(p, &p->cfg->smtp_timeout, v); }
+static int kw_auth_ban_time(struct parser *p, const char *v) { return set_duration(p, &p->cfg->auth_ban_time, v); }
+static int kw_auth_fail_delay(struct parser *p, const char *v) { return set_duration(p, &p->cfg->auth_fail_delay, v); }
+
+static const struct keyword {
+	const char *name;
+	int (*parse)(struct parser *, const char *);
+} keywords[] = {
+	{ "hostname", kw_hostname },
+	{ "listen", kw_listen },
+	{ "tls-cert", kw_tls_cert },
+	{ "tls-key", kw_tls_key },
+	{ "spool", kw_spool },
+	{ "user", kw_user },
+	{ "log", kw_log },
+	{ "max-message-size", kw_max_message_size },
+	{ "max-recipients", kw_max_recipients },
+	{ "min-free-space", kw_min_free_space },
+	{ "max-errors", kw_max_errors },
+	{ "max-sessions", kw_max_sessions },
+	{ "workers", kw_workers },
+	{ "smtp-timeout", kw_smtp_timeout },
+	{ "auth-max-failures", kw_auth_max_failures },
+	{ "auth-ban-time", kw_auth_ban_time },
+	{ "auth-fail-delay", kw_auth_fail_delay },
+};
+
+static void
+config_defaults(struct config *cfg)
+{
+	char host[256];
+
+	if (gethostname(host, sizeof(host)) == -1 || !valid_hostname(host))
+		strcpy(host, "localhost");
+	cfg->hostname = xstrdup(host);
+	cfg->spool = xstrdup("/var/lib/hikyaku");
+	cfg->log = LOG_TARGET_STDERR;
+	cfg->max_message_size = 25 * 1024 * 1024;
+	cfg->max_recipients = 1000;
+	cfg->min_free_space = 100 * 1024 * 1024;
+	cfg->max_errors = 10;
+	cfg->max_sessions = 100;
+	cfg->smtp_timeout = 300;
+	cfg->auth_max_failures = 10;
+	cfg->auth_ban_time = 600;
+	cfg->auth_fail_delay = 1;
+	cfg->workers = 2;
+}
+
+static int
+parse_line(struct parser *p, char *line)
+{
+	char *kw, *v, *end;
+	size_t i;
+
+	while (isspace((unsigned char)*line))
+		line++;
+	if (*line == '\0' || *line == '#')
+		return 0;
+	kw = line;
+	for (v = kw; *v && !isspace((unsigned char)*v); v++)
+		;
+	if (*v)
+		*v++ = '\0';
+	while (isspace((unsigned char)*v))
+		v++;
+	end = v + strlen(v);
+	while (end > v && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	for (i = 0; i < sizeof(keywords) / sizeof(keywords[0]); i++) {
+		if (strcmp(kw, keywords[i].name) != 0)
+			continue;
+		if (*v == '\0')
+			return perr(p, "keyword \"%s\" needs a value", kw);
+		return keywords[i].parse(p, v);
+	}
+	return perr(p, "unknown keyword \"%s\"", kw);
+}
+
+static int
+check_complete(struct parser *p)
+{
+	p->lineno = 0;
+	if (p->cfg->nlisten == 0) {
+		snprintf(p->err, p->errsz, "%s: no \"listen ADDRESS:PORT starttls|tls\" line", p->name);
+		return -1;
+	}
+	if ((p->cfg->tls_cert == NULL) != (p->cfg->tls_key == NULL)) {
+		snprintf(p->err, p->errsz, "%s: tls-cert and tls-key must be given together", p->name);
+		return -1;
+	}
+	return 0;
+}
+
+struct config *
+config_parse(const char *text, size_t len, const char *name, char *err, size_t errsz)
+{
+	struct parser p = { xcalloc(1, sizeof(struct config)), name, 0, err, errsz };
+	char line[CONFIG_LINE_MAX];
+	size_t i = 0, n;
+
+	config_defaults(p.cfg);
+	p.cfg->path = xstrdup(name);
+	while (i < len) {
+		p.lineno++;
+		for (n = 0; i + n < len && text[i + n] != '\n'; n++)
+			;
+		if (n >= sizeof(line) || memchr(text + i, '\0', n) != NULL) {
+			perr(&p, "line too long or holds a NUL byte");
+			goto fail;
+		}
+		memcpy(line, text + i, n);
+		line[n] = '\0';
+		i += n + 1;
+		if (parse_line(&p, line) == -1)
+			goto fail;
+	}
+	if (check_complete(&p) == -1)
+		goto fail;
+	return p.cfg;
+fail:
+	config_free(p.cfg);
+	return NULL;
+}
+
+static char *
+read_file(const char *path, size_t *lenp, char *err, size_t errsz)
+{
+	FILE *f = fopen(path, "r");
+	char *buf;
+	size_t n;
+
+	if (f == NULL) {
+		snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
+		return NULL;
+	}
+	buf = xmalloc(CONFIG_FILE_MAX + 1);
+	n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
+	if (ferror(f) || n > CONFIG_FILE_MAX) {
+		snprintf(err, errsz, "%s: cannot read, or larger than 1 MiB", path);
+		fclose(f);
+		free(buf);
+		return NULL;
+	}
+	fclose(f);
+	*lenp = n;
+	return buf;
+}
+
+struct config *
+config_load(const char *path, char *err, size_t errsz)
+{
+	struct config *cfg;
+	struct stat st;
+	char *text;
+	size_t len;
+
+	if (path == NULL && stat(CONFIG_DEFAULT_PATH, &st) == -1 && errno == ENOENT) {
+		cfg = config_parse(config_builtin, strlen(config_builtin),
+		    "(built-in default)", err, errsz);
+		if (cfg != NULL)
+			cfg->builtin = true;
+		return cfg;
+	}
+	if (path == NULL)
+		path = CONFIG_DEFAULT_PATH;
+	if ((text = read_file(path, &len, err, errsz)) == NULL)
+		return NULL;
+	cfg = config_parse(text, len, path, err, errsz);
+	free(text);
+	return cfg;
+}
+
+void
+config_free(struct config *cfg)
+{
+	if (cfg == NULL)
+		return;
+	free(cfg->path);
+	free(cfg->hostname);
+	free(cfg->tls_cert);
+	free(cfg->tls_key);
+	free(cfg->spool);
+	free(cfg->user);
+	free(cfg);
+}
+
+void
+config_db_path(const struct config *cfg, char *out, size_t outsz)
+{
+	snprintf(out, outsz, "%s/hikyaku.db", cfg->spool);
+}

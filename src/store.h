@@ -1,0 +1,95 @@
+/*
+ * store.h - the SQLite store in the spool: accounts, grants, trusted
+ * networks, and the queue (messages and their recipients).
+ *
+ * Only store.c includes sqlite3.h. A struct store is one connection and must
+ * be used by one thread at a time; every thread or process opens its own.
+ * The database runs in WAL mode with synchronous=FULL: a committed
+ * transaction has been fsynced.
+ */
+#ifndef HIKYAKU_STORE_H
+#define HIKYAKU_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "smtp_limits.h"
+
+#define STORE_NAME_MAX 64	/* account names */
+
+enum store_result {
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+	STORE_EXISTS = 2,
+	STORE_ERROR = -1,	/* store_errmsg() says why */
+	STORE_FULL = -2,	/* the disk is full */
+};
+
+struct store;
+
+/* store_open - open (creating the schema if needed) the database at path. */
+struct store *store_open(const char *path, char *err, size_t errsz);
+void store_close(struct store *st);
+/* store_errmsg - the last error on this connection, for logs. */
+const char *store_errmsg(struct store *st);
+
+/* Accounts. Hashes are crypt(3) strings; the store never sees a password. */
+enum store_result store_account_add(struct store *st, const char *name, const char *hash);
+enum store_result store_account_del(struct store *st, const char *name);
+enum store_result store_account_set_hash(struct store *st, const char *name, const char *hash);
+enum store_result store_account_hash(struct store *st, const char *name, char *out, size_t outsz);
+
+/* store_list_cb - one row of a listing: NULL-terminated column strings. */
+typedef void (*store_list_cb)(void *arg, const char *const *cols, int ncols);
+
+enum store_result store_account_list(struct store *st, store_list_cb cb, void *arg);
+
+/* Grants: "user@domain" or "@domain". */
+enum store_result store_grant_add(struct store *st, const char *account, const char *pattern);
+enum store_result store_grant_del(struct store *st, const char *account, const char *pattern);
+/* store_grant_list - rows (account, pattern); account NULL lists all. */
+enum store_result store_grant_list(struct store *st, const char *account, store_list_cb cb, void *arg);
+
+/* Trusted networks: clients from cidr act as account without AUTH. */
+enum store_result store_trust_add(struct store *st, const char *account, const char *cidr);
+enum store_result store_trust_del(struct store *st, const char *account, const char *cidr);
+/* store_trust_list - rows (account, cidr) of every trusted network. */
+enum store_result store_trust_list(struct store *st, store_list_cb cb, void *arg);
+
+/* A message ready to be queued; the caller owns every pointer. */
+struct store_msg {
+	char id[16];
+	const char *account;
+	const char *sender;		/* "" for <> */
+	const char *client;		/* "[127.0.0.1]:1234" */
+	const char *params;		/* "BODY=8BITMIME SMTPUTF8" as accepted */
+	bool smtputf8;
+	bool body_8bit;
+	int64_t arrival;
+	const char *const *rcpts;
+	size_t nrcpts;
+	const char *data;		/* the message, CRLF lines, headers added */
+	size_t len;
+};
+
+/* Transactions around store_msg_insert (the queue writer batches them). */
+enum store_result store_begin(struct store *st);
+enum store_result store_commit(struct store *st);
+void store_rollback(struct store *st);
+enum store_result store_savepoint(struct store *st);
+enum store_result store_release(struct store *st);
+void store_rollback_savepoint(struct store *st);
+
+/* store_msg_insert - insert message and recipients; STORE_EXISTS on id clash. */
+enum store_result store_msg_insert(struct store *st, const struct store_msg *m);
+
+/* store_queue_list - rows (id, size, arrival, sender, recipients, state). */
+enum store_result store_queue_list(struct store *st, store_list_cb cb, void *arg);
+/* store_queue_show - print envelope, a blank line, and the message to out. */
+enum store_result store_queue_show(struct store *st, const char *id, FILE *out);
+/* store_queue_count - number of messages in the queue. */
+enum store_result store_queue_count(struct store *st, int64_t *out);
+
+#endif
