@@ -1,0 +1,67 @@
+#!/bin/bash
+# check.sh - build and run every test: unit tests (meson), integration tests
+# (pytest on Debian's python, in a loopback-only network namespace), then
+# the same again on a clang build with AddressSanitizer and
+# UndefinedBehaviorSanitizer. Warnings are errors in both builds.
+# The last line sums up what ran: "check: N passed, N failed, N skipped".
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${BUILD:-build}
+ASAN_BUILD=${ASAN_BUILD:-build-asan}
+PYTHON=${PYTHON:-/usr/bin/python3}
+passed=0 failed=0 skipped=0 status=0
+log=$(mktemp -d)
+
+count_meson() {	# "Ok: 6  Expected Fail: 0  Fail: 0 ..." lines
+	local ok fail skip
+	ok=$(grep -E '^Ok:' "$1" | awk '{print $2}')
+	fail=$(grep -E '^Fail:' "$1" | awk '{print $2}')
+	skip=$(grep -E '^Skipped:' "$1" | awk '{print $2}')
+	passed=$((passed + ${ok:-0})) failed=$((failed + ${fail:-0})) skipped=$((skipped + ${skip:-0}))
+}
+
+count_pytest() {	# "=== 40 passed, 1 skipped in 3.2s ==="
+	local line n
+	line=$(grep -E '^=+ .*(passed|failed|error|skipped).* in [0-9.]+s' "$1" | tail -1)
+	for kind in passed failed error skipped; do
+		n=$(echo "$line" | grep -oE "[0-9]+ $kind" | awk '{print $1}')
+		case $kind in
+		passed) passed=$((passed + ${n:-0})) ;;
+		failed|error) failed=$((failed + ${n:-0})) ;;
+		skipped) skipped=$((skipped + ${n:-0})) ;;
+		esac
+	done
+	[ -n "$line" ] || { echo "check: pytest printed no summary" >&2; failed=$((failed + 1)); }
+}
+
+run_suite() {	# name builddir
+	local name=$1 dir=$2
+	echo "== $name: unit tests"
+	meson test -C "$dir" --print-errorlogs 2>&1 | tee "$log/$name-unit" || status=1
+	count_meson "$log/$name-unit"
+	echo "== $name: integration tests"
+	HIKYAKU_BIN="$PWD/$dir/hikyaku" scripts/netns-run "$PYTHON" -m pytest -q -p no:cacheprovider \
+		tests/integration 2>&1 | tee "$log/$name-integration"
+	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+	count_pytest "$log/$name-integration"
+}
+
+echo "== gcc build (-Werror)"
+[ -f "$BUILD/build.ninja" ] || meson setup "$BUILD" || exit 1
+ninja -C "$BUILD" || exit 1
+echo "== clang build with ASan+UBSan (-Werror)"
+if [ ! -f "$ASAN_BUILD/build.ninja" ]; then
+	CC=clang meson setup "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false \
+		-Dbuildtype=debug || exit 1
+fi
+ninja -C "$ASAN_BUILD" || exit 1
+
+run_suite gcc "$BUILD"
+export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+run_suite asan "$ASAN_BUILD"
+
+rm -rf "$log"
+[ "$failed" -eq 0 ] || status=1
+echo "check: $passed passed, $failed failed, $skipped skipped"
+exit $status
