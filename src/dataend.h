@@ -18,7 +18,8 @@
 
 enum dataend_flag {
 	DATAEND_BARE_CRLF = 1 << 0,	/* a CR not followed by LF, or a LF not after CR */
-	DATAEND_LONG_LINE = 1 << 1,	/* a line longer than 998 bytes before CRLF */
+	DATAEND_LONG_LINE = 1 << 1,	/* a line longer than 998 bytes before CRLF
+					 * (counted after unstuffing) */
 	DATAEND_TOO_BIG = 1 << 2,	/* output would exceed max_size */
 };
 
@@ -37,8 +38,11 @@ void dataend_init(struct dataend *d, size_t max_size);
  * dataend_feed - consume bytes in[0..len) received after "354". Writes the
  * message bytes (dot-unstuffed, lines ending in CRLF, the final CRLF of the
  * last line included, the terminating ".\r\n" not) to out, which must hold at
- * least len bytes; *outlen gets their count. Once any flag is set, nothing
- * more is written but the end is still looked for.
+ * least len bytes (a call never writes more bytes than it consumes); *outlen
+ * gets their count. A leading '.' is removed from every line that has one.
+ * NUL is ordinary data. Once any flag is set, nothing more is written (what
+ * was written before the flag may end mid-line) but the end is still looked
+ * for; the caller then discards the message. Input may be split anywhere.
  * Returns the number of bytes consumed: all of len, or fewer when the end of
  * data was reached, in which case *done is set to true and the bytes after
  * the terminating ".\r\n" are left for the caller (pipelined commands).
@@ -48,10 +52,14 @@ size_t dataend_feed(struct dataend *d, const char *in, size_t len, char *out,
 
 /*
  * dataend_stuff - dot-stuff a message for sending: every line that starts with
- * '.' gets one more. msg must consist of CRLF-terminated lines (or be empty).
+ * '.' gets one more. msg should consist of CRLF-terminated lines (or be
+ * empty); defensively, a '.' after a bare CR or LF is doubled too, and a
+ * missing final CRLF is added, so no lenient receiver can see an early end.
  * Writes to out (capacity outsz) and returns the length written, not counting
- * the terminator ".\r\n" which is appended too; returns 0 and writes nothing
- * if outsz is too small. dataend_stuffed_size() tells the size needed.
+ * the terminator ".\r\n" which is appended too (so ret + 3 bytes are
+ * written; an empty msg gives 0 and ".\r\n"); returns 0 and writes nothing if
+ * outsz is too small.
+ * dataend_stuffed_size - the size needed: all bytes, terminator included.
  */
 size_t dataend_stuff(const char *msg, size_t len, char *out, size_t outsz);
 size_t dataend_stuffed_size(const char *msg, size_t len);

@@ -28,10 +28,18 @@ struct hdr_from {
  * strings in display names, RFC 2047 words, and group syntax
  * ("Team: a@x, b@y;"). A quoted local part is kept in its quoted form with
  * redundant quoting removed when the result is a valid dot-atom
- * ("\"john\"@x" -> "john@x"). Lines end in CRLF.
- * Returns 0 and fills out (out->nfields may be 0: no From: at all); returns -1
- * when a From: field cannot be parsed, holds an address that is not a valid
- * mailbox, or holds more than HDR_FROM_MAX addresses.
+ * ("\"john\"@x" -> "john@x"); CFWS around the dots and '@' of an addr-spec
+ * is dropped ("john . doe @ example.jp" -> "john.doe@example.jp"); routes in
+ * angle-addrs (<@x:a@b>) are dropped. Fields are found as msghdr_next() finds
+ * them: the name must be exactly "From" (any case), WSP before the colon is
+ * allowed. Lines end in CRLF.
+ * Returns 0 and fills out (out->nfields may be 0: no From: at all; naddrs may
+ * be 0 for an empty group "undisclosed:;"); returns -1 when a From: field
+ * cannot be parsed (an unclosed quote, comment, literal, angle-addr or group,
+ * or no mailbox nor group at all), holds an address that addr_parse_mailbox()
+ * with ADDR_ALLOW_UTF8 rejects, holds a NUL, or when there are more than
+ * HDR_FROM_MAX addresses in all; and when the block holds a bare CR or LF
+ * anywhere (where its lines end would be ambiguous).
  */
 int hdr_from_extract(const char *hdrs, size_t len, struct hdr_from *out);
 

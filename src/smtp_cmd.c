@@ -6,13 +6,13 @@
  * Input is hostile and of any length: every byte is looked at through an index
  * checked against the length, and every copy is bounded by the target size.
  */
+#include <limits.h>
 #include <string.h>
 
 #include "addr.h"
 #include "smtp_cmd.h"
 
 #define KEYWORD_SHOWN 32	/* at most this much of a keyword in a reply */
-#define SIZE_VALUE_MAX (~0ULL)	/* <limits.h> is shadowed by src/limits.h */
 
 /* The texts a path error replies with, per verb. */
 struct path_kind {
@@ -297,7 +297,7 @@ param_size(const char *v, size_t vlen, struct smtp_mail_args *out,
 		if (v[i] < '0' || v[i] > '9')
 			goto bad;
 		d = (unsigned)(v[i] - '0');
-		if (n > (SIZE_VALUE_MAX - d) / 10)
+		if (n > (ULLONG_MAX - d) / 10)
 			goto bad;
 		n = n * 10 + d;
 	}
@@ -455,13 +455,30 @@ smtp_cmd_parse_mail(const char *arg, size_t len, struct smtp_mail_args *out,
 	return 0;
 }
 
+/* rcpt_params - RCPT takes no parameters: any is an error. */
+static int
+rcpt_params(const char *arg, size_t len, size_t pos, struct reply *err)
+{
+	const char *p, *v;
+	size_t plen, vlen, klen;
+	int r;
+
+	if ((r = next_param(arg, len, &pos, &p, &plen)) == 0)
+		return 0;
+	if (r < 0) {
+		reply_set(err, 501, "5.5.4", "%s", rcpt_kind.syntax);
+		return -1;
+	}
+	if ((klen = split_param(p, plen, &v, &vlen, err)) == 0)
+		return -1;
+	return unsupported(p, klen, err);
+}
+
 int
 smtp_cmd_parse_rcpt(const char *arg, size_t len, bool utf8_allowed,
     struct smtp_rcpt_args *out, struct reply *err)
 {
-	size_t pos, plen, vlen, klen;
-	const char *p, *v;
-	int r;
+	size_t pos;
 
 	memset(out, 0, sizeof(*out));
 	if ((pos = parse_path(arg, len, &rcpt_kind, out->addr,
@@ -471,15 +488,8 @@ smtp_cmd_parse_rcpt(const char *arg, size_t len, bool utf8_allowed,
 		reply_set(err, 501, "5.1.3", "%s", rcpt_kind.bad_text);
 		return -1;
 	}
-	if ((r = next_param(arg, len, &pos, &p, &plen)) < 0) {
-		reply_set(err, 501, "5.5.4", "%s", rcpt_kind.syntax);
+	if (rcpt_params(arg, len, pos, err) != 0)
 		return -1;
-	}
-	if (r == 1) {
-		if ((klen = split_param(p, plen, &v, &vlen, err)) == 0)
-			return -1;
-		return unsupported(p, klen, err);
-	}
 	if (!utf8_allowed && !addr_is_ascii(out->addr, strlen(out->addr))) {
 		reply_set(err, 553, "5.6.7", "Non-ASCII address requires SMTPUTF8");
 		return -1;

@@ -42,7 +42,9 @@ struct smtp_cmd {
  * keep everything after the verb's space as the argument ("FROM:<a@b> SIZE=1").
  * Returns 0 on success; -1 when the line holds NUL, CR or LF (reply 501), which
  * is checked before anything else. An unknown verb is success with
- * SMTP_VERB_UNKNOWN.
+ * SMTP_VERB_UNKNOWN. The verb ends at the first SP (or the end); the argument
+ * is everything after that one SP with trailing SP removed (arglen 0 and arg
+ * pointing at the end of the line when there is none). Safe for any len.
  */
 int smtp_cmd_parse(const char *line, size_t len, struct smtp_cmd *out);
 
@@ -69,21 +71,33 @@ struct smtp_rcpt_args {
  * Accepts "FROM:" case-insensitively, an optional single space before '<'
  * (as Postfix does), the null path <>, a source route (<@a,@b:u@d>, route
  * dropped, RFC 5321 section 4.1.2), and the parameters SIZE, BODY=7BIT|8BITMIME,
- * SMTPUTF8 and AUTH. The mailbox is checked with addr_parse_mailbox(); a
- * non-ASCII mailbox requires the SMTPUTF8 parameter.
- * Returns 0 on success; -1 with *err set to the reply to send:
- *   501 5.5.4 / 5.1.7 syntax errors, 553 5.6.7 non-ASCII without SMTPUTF8,
- *   555 5.5.4 unknown or malformed parameter.
+ * SMTPUTF8 and AUTH, separated by one or more SP, keywords case-insensitive.
+ * The path, <> included, is at most SMTP_PATH_MAX bytes. The mailbox is
+ * checked with addr_parse_mailbox(); a non-ASCII mailbox requires SMTPUTF8.
+ * out is cleared first. Returns 0 on success; -1 with *err set to one of:
+ *   501 5.5.4 "Syntax: MAIL FROM:<address>"  no FROM:, no <, junk after >
+ *   501 5.1.7 "Bad sender address syntax"    path unclosed, too long, invalid
+ *   501 5.5.4 "Bad parameter syntax"         not KEYWORD[=value] (RFC 5321)
+ *   501 5.5.4 "Bad SIZE parameter" (BODY, SMTPUTF8, AUTH likewise)
+ *             a value missing, malformed, out of range, or a repeated keyword
+ *   555 5.5.4 "Unsupported option: NAME"     any other keyword
+ *   553 5.6.7 "Non-ASCII address requires SMTPUTF8"
+ * SIZE is 1 to 20 digits within unsigned long long; AUTH is xtext (RFC 3461)
+ * kept as sent, at most sizeof(auth) - 1 bytes.
  */
 int smtp_cmd_parse_mail(const char *arg, size_t len, struct smtp_mail_args *out,
     struct reply *err);
 
 /*
  * smtp_cmd_parse_rcpt - parse the argument of RCPT ("TO:<path> params").
- * utf8_allowed: the transaction's MAIL had SMTPUTF8. The null path and
- * unknown parameters are errors (501 5.1.3 / 555 5.5.4); "<postmaster>" alone
- * is accepted as the address "postmaster".
- * Returns 0 on success; -1 with *err set.
+ * utf8_allowed: the transaction's MAIL had SMTPUTF8. Same path rules as MAIL;
+ * "<postmaster>" alone (any case) is accepted as the address "postmaster".
+ * out is cleared first. Returns 0 on success; -1 with *err set to one of:
+ *   501 5.5.4 "Syntax: RCPT TO:<address>"
+ *   501 5.1.3 "Bad recipient address syntax"  also for the null path <>
+ *   501 5.5.4 "Bad parameter syntax"
+ *   555 5.5.4 "Unsupported option: NAME"     any parameter at all
+ *   553 5.6.7 "Non-ASCII address requires SMTPUTF8"
  */
 int smtp_cmd_parse_rcpt(const char *arg, size_t len, bool utf8_allowed,
     struct smtp_rcpt_args *out, struct reply *err);
