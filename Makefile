@@ -6,7 +6,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 PYTHON     ?= /usr/bin/python3
 
-.PHONY: all deps test-deps build run check unit integration asan clean
+.PHONY: all deps test-deps build run check fuzz clean
 
 all: build
 
@@ -30,3 +30,15 @@ check: test-deps
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)
+
+# Long fuzzing: make fuzz FUZZ_SECONDS=3600 (new inputs go to build-asan/fuzz-out).
+FUZZ_SECONDS ?= 600
+fuzz: test-deps
+	@[ -f $(ASAN_BUILD)/build.ninja ] || CC=clang meson setup $(ASAN_BUILD) \
+		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dfuzz=true
+	ninja -C $(ASAN_BUILD)
+	@for t in $(ASAN_BUILD)/tests/fuzz/fuzz_*; do n=$$(basename $$t); \
+		mkdir -p $(ASAN_BUILD)/fuzz-out/$$n; \
+		echo "== $$n for $(FUZZ_SECONDS) s"; \
+		$$t -max_total_time=$(FUZZ_SECONDS) $(ASAN_BUILD)/fuzz-out/$$n tests/fuzz/corpus/$$n || exit 1; \
+	done

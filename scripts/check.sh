@@ -52,7 +52,7 @@ ninja -C "$BUILD" || exit 1
 echo "== clang build with ASan+UBSan (-Werror)"
 if [ ! -f "$ASAN_BUILD/build.ninja" ]; then
 	CC=clang meson setup "$ASAN_BUILD" -Db_sanitize=address,undefined -Db_lundef=false \
-		-Dbuildtype=debug || exit 1
+		-Dbuildtype=debug -Dfuzz=true || exit 1
 fi
 ninja -C "$ASAN_BUILD" || exit 1
 
@@ -60,6 +60,22 @@ run_suite gcc "$BUILD"
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 run_suite asan "$ASAN_BUILD"
+
+echo "== fuzz: each target for ${FUZZ_SECONDS:=8} s on its corpus"
+for t in "$ASAN_BUILD"/tests/fuzz/fuzz_*; do
+	[ -x "$t" ] || continue
+	name=$(basename "$t")
+	mkdir -p "$log/$name"
+	if "$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$log/$name" \
+		"tests/fuzz/corpus/$name" >"$log/$name.out" 2>&1; then
+		echo "$name: ok, $(grep -oE 'stat::number_of_executed_units: *[0-9]+' "$log/$name.out" | grep -oE '[0-9]+$') runs"
+		passed=$((passed + 1))
+	else
+		tail -40 "$log/$name.out"
+		echo "$name: FAILED (crash input saved in $PWD/crash-* / leak-*)"
+		failed=$((failed + 1))
+	fi
+done
 
 rm -rf "$log"
 [ "$failed" -eq 0 ] || status=1
