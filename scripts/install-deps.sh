@@ -24,10 +24,17 @@ echo "installing:$missing"
 export DEBIAN_FRONTEND=noninteractive
 # postfix asks questions at install time; answer them up front.
 echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+# Packages such as postfix and fail2ban start system services when installed;
+# tests run their own instances, so keep the system ones from starting.
+policy=/usr/sbin/policy-rc.d
+own_policy=""
+if [ ! -e $policy ]; then
+	printf '#!/bin/sh\nexit 101\n' | $SUDO tee $policy >/dev/null
+	$SUDO chmod 755 $policy
+	own_policy=yes
+fi
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
-# Debian's postfix package starts a system instance; tests run their own.
-if echo "$missing" | grep -q postfix; then
-	$SUDO postfix stop >/dev/null 2>&1 || true
-fi
+[ -n "$own_policy" ] && $SUDO rm -f $policy
+$SUDO postfix stop >/dev/null 2>&1 || true
