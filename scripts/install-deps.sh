@@ -32,9 +32,9 @@ if [ ! -e $policy ]; then
 	printf '#!/bin/sh\nexit 101\n' | $SUDO tee $policy >/dev/null
 	$SUDO chmod 755 $policy
 	own_policy=yes
+	trap '$SUDO rm -f $policy' EXIT
 fi
 $SUDO apt-get update -q
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -q --no-install-recommends $missing
-[ -n "$own_policy" ] && $SUDO rm -f $policy
 $SUDO postfix stop >/dev/null 2>&1 || true
