@@ -40,12 +40,17 @@ static const char schema[] =
     " id TEXT PRIMARY KEY, account TEXT NOT NULL, sender TEXT NOT NULL,"
     " client TEXT NOT NULL, params TEXT NOT NULL, smtputf8 INTEGER NOT NULL,"
     " body_8bit INTEGER NOT NULL, arrival INTEGER NOT NULL,"
+    " warned INTEGER NOT NULL DEFAULT 0,"
     " size INTEGER NOT NULL, data BLOB NOT NULL);"
     "CREATE TABLE IF NOT EXISTS recipients("
     " msg TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
     " rcpt TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'queued',"
     " attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,"
-    " last_reply TEXT, PRIMARY KEY(msg, rcpt));"
+    " last_reply TEXT, dsn TEXT, relay TEXT, PRIMARY KEY(msg, rcpt));"
+    "CREATE INDEX IF NOT EXISTS recipients_due ON recipients(state, next_attempt);"
+    "CREATE TABLE IF NOT EXISTS dkim_keys("
+    " domain TEXT NOT NULL COLLATE NOCASE, selector TEXT NOT NULL, algo TEXT NOT NULL,"
+    " keyfile TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(domain, selector));"
     "PRAGMA user_version = 1;";
 
 static enum store_result
