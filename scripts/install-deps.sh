@@ -3,7 +3,7 @@
 # Usage: scripts/install-deps.sh [build|test]
 # Installs only what is missing, non-interactively. Needs root (or sudo).
 set -eu
-BUILD="gcc clang libclang-rt-14-dev meson ninja-build pkg-config libssl-dev libevent-dev
+BUILD="gcc clang libclang-rt-14-dev meson ninja-build pkg-config libssl-dev libevent-dev libunbound-dev
 libsqlite3-dev libcrypt-dev openssl"
 TEST="$BUILD python3 python3-pytest python3-aiosmtpd swaks msmtp curl postfix
 libsasl2-modules sqlite3 iproute2 fail2ban"

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -199,6 +200,117 @@ static int kw_smtp_timeout(struct parser *p, const char *v) { return set_duratio
 static int kw_auth_ban_time(struct parser *p, const char *v) { return set_duration(p, &p->cfg->auth_ban_time, v); }
 static int kw_auth_fail_delay(struct parser *p, const char *v) { return set_duration(p, &p->cfg->auth_fail_delay, v); }
 
+/* split_hostport - "host", "host:port", "[v6]:port", "[v6]" into parts. */
+static int
+split_hostport(const char *v, char *host, size_t hostsz, unsigned *port, unsigned dflt)
+{
+	const char *end, *colon;
+	uint64_t p;
+	size_t n;
+
+	*port = dflt;
+	if (*v == '[') {
+		if ((end = strchr(v, ']')) == NULL)
+			return -1;
+		n = (size_t)(end - v - 1);
+		colon = end[1] == ':' ? end + 1 : NULL;
+		if (end[1] != '\0' && colon == NULL)
+			return -1;
+		v++;
+	} else {
+		colon = strrchr(v, ':');
+		if (colon != NULL && strchr(v, ':') != colon)
+			colon = NULL;	/* a bare IPv6 address */
+		n = colon ? (size_t)(colon - v) : strlen(v);
+	}
+	if (n == 0 || n >= hostsz)
+		return -1;
+	memcpy(host, v, n);
+	host[n] = '\0';
+	if (colon != NULL) {
+		if (util_parse_uint(colon + 1, 1, 65535, &p) == -1)
+			return -1;
+		*port = (unsigned)p;
+	}
+	return 0;
+}
+
+static int
+kw_resolver(struct parser *p, const char *v)
+{
+	char host[64], buf[80];
+	unsigned port;
+	struct addrinfo hints, *res;
+
+	if (split_hostport(v, host, sizeof(host), &port, 53) == -1)
+		return perr(p, "expected ADDRESS or ADDRESS:PORT of a DNS server, got \"%s\"", v);
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_flags = AI_NUMERICHOST;
+	if (getaddrinfo(host, NULL, &hints, &res) != 0)
+		return perr(p, "expected a numeric IP address for the resolver, got \"%s\"", host);
+	freeaddrinfo(res);
+	snprintf(buf, sizeof(buf), "%s@%u", host, port);
+	return set_string(p, &p->cfg->resolver, buf);
+}
+
+static int
+kw_route(struct parser *p, const char *v)
+{
+	struct config_route *r;
+	char domain[256], target[300];
+
+	if (p->cfg->nroutes == CONFIG_MAX_ROUTES)
+		return perr(p, "too many route lines (at most %d)", CONFIG_MAX_ROUTES);
+	if (sscanf(v, "%255s %299s", domain, target) != 2)
+		return perr(p, "expected \"route DOMAIN|* HOST[:PORT]\", got \"%s\"", v);
+	r = &p->cfg->routes[p->cfg->nroutes];
+	if (strcmp(domain, "*") != 0 && !valid_hostname(domain))
+		return perr(p, "expected a domain or * after route, got \"%s\"", domain);
+	if (split_hostport(target, r->host, sizeof(r->host), &r->port, 25) == -1)
+		return perr(p, "expected HOST or HOST:PORT, got \"%s\"", target);
+	for (char *c = domain; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	util_strlcpy(r->domain, domain, sizeof(r->domain));
+	p->cfg->nroutes++;
+	return 0;
+}
+
+static int
+kw_address_preference(struct parser *p, const char *v)
+{
+	if (strcmp(v, "any") == 0)
+		p->cfg->address_pref = ADDR_PREF_ANY;
+	else if (strcmp(v, "ipv4") == 0)
+		p->cfg->address_pref = ADDR_PREF_IPV4;
+	else if (strcmp(v, "ipv6") == 0)
+		p->cfg->address_pref = ADDR_PREF_IPV6;
+	else
+		return perr(p, "expected ipv4, ipv6 or any, got \"%s\"", v);
+	return 0;
+}
+
+static int
+kw_retry_backoff(struct parser *p, const char *v)
+{
+	char a[32], b[32];
+
+	if (sscanf(v, "%31s %31s", a, b) != 2 || util_parse_duration(a, &p->cfg->retry_min) == -1 ||
+	    util_parse_duration(b, &p->cfg->retry_max) == -1 || p->cfg->retry_min == 0 ||
+	    p->cfg->retry_max < p->cfg->retry_min)
+		return perr(p, "expected \"retry-backoff MIN MAX\" durations with 0 < MIN <= MAX,"
+		    " got \"%s\"", v);
+	return 0;
+}
+
+static int kw_max_connections(struct parser *p, const char *v) { return set_count(p, &p->cfg->max_connections, v); }
+static int kw_max_connections_per_domain(struct parser *p, const char *v) { return set_count(p, &p->cfg->max_connections_per_domain, v); }
+static int kw_queue_lifetime(struct parser *p, const char *v) { return set_duration(p, &p->cfg->queue_lifetime, v); }
+static int kw_delay_warning(struct parser *p, const char *v) { return set_duration(p, &p->cfg->delay_warning, v); }
+static int kw_dns_timeout(struct parser *p, const char *v) { return set_duration(p, &p->cfg->dns_timeout, v); }
+static int kw_smtp_connect_timeout(struct parser *p, const char *v) { return set_duration(p, &p->cfg->smtp_connect_timeout, v); }
+static int kw_smtp_reply_timeout(struct parser *p, const char *v) { return set_duration(p, &p->cfg->smtp_reply_timeout, v); }
+static int kw_queue_scan_interval(struct parser *p, const char *v) { return set_duration(p, &p->cfg->queue_scan_interval, v); }
+
 static const struct keyword {
 	const char *name;
 	int (*parse)(struct parser *, const char *);
@@ -220,6 +332,18 @@ static const struct keyword {
 	{ "auth-max-failures", kw_auth_max_failures },
 	{ "auth-ban-time", kw_auth_ban_time },
 	{ "auth-fail-delay", kw_auth_fail_delay },
+	{ "resolver", kw_resolver },
+	{ "route", kw_route },
+	{ "address-preference", kw_address_preference },
+	{ "max-connections", kw_max_connections },
+	{ "max-connections-per-domain", kw_max_connections_per_domain },
+	{ "retry-backoff", kw_retry_backoff },
+	{ "queue-lifetime", kw_queue_lifetime },
+	{ "delay-warning", kw_delay_warning },
+	{ "dns-timeout", kw_dns_timeout },
+	{ "smtp-connect-timeout", kw_smtp_connect_timeout },
+	{ "smtp-reply-timeout", kw_smtp_reply_timeout },
+	{ "queue-scan-interval", kw_queue_scan_interval },
 };
 
 static void
@@ -242,6 +366,17 @@ config_defaults(struct config *cfg)
 	cfg->auth_ban_time = 600;
 	cfg->auth_fail_delay = 1;
 	cfg->workers = 2;
+	cfg->address_pref = ADDR_PREF_ANY;
+	cfg->max_connections = 20;
+	cfg->max_connections_per_domain = 5;
+	cfg->retry_min = 300;
+	cfg->retry_max = 4 * 3600;
+	cfg->queue_lifetime = 5 * 86400;
+	cfg->delay_warning = 4 * 3600;
+	cfg->dns_timeout = 30;
+	cfg->smtp_connect_timeout = 30;
+	cfg->smtp_reply_timeout = 600;
+	cfg->queue_scan_interval = 10;
 }
 
 static int
@@ -379,6 +514,7 @@ config_free(struct config *cfg)
 	free(cfg->tls_key);
 	free(cfg->spool);
 	free(cfg->user);
+	free(cfg->resolver);
 	free(cfg);
 }
 
@@ -386,4 +522,19 @@ void
 config_db_path(const struct config *cfg, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "%s/hikyaku.db", cfg->spool);
+}
+
+const struct config_route *
+config_route_for(const struct config *cfg, const char *domain)
+{
+	const struct config_route *star = NULL;
+	size_t i;
+
+	for (i = 0; i < cfg->nroutes; i++) {
+		if (strcasecmp(cfg->routes[i].domain, domain) == 0)
+			return &cfg->routes[i];
+		if (strcmp(cfg->routes[i].domain, "*") == 0 && star == NULL)
+			star = &cfg->routes[i];
+	}
+	return star;
 }

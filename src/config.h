@@ -14,6 +14,16 @@
 
 #define CONFIG_DEFAULT_PATH "/etc/hikyaku/hikyaku.conf"
 #define CONFIG_MAX_LISTEN 16
+#define CONFIG_MAX_ROUTES 64
+
+enum address_pref { ADDR_PREF_ANY, ADDR_PREF_IPV4, ADDR_PREF_IPV6 };
+
+/* route DOMAIN HOST[:PORT]: mail for DOMAIN ("*": all) goes to HOST, no MX lookup. */
+struct config_route {
+	char domain[256];
+	char host[256];		/* a name (A/AAAA looked up) or an IP address */
+	unsigned port;
+};
 
 enum listen_mode { LISTEN_STARTTLS, LISTEN_TLS };
 
@@ -45,7 +55,26 @@ struct config {
 	uint64_t auth_ban_time;
 	uint64_t auth_fail_delay;
 	uint64_t workers;
+
+	/* delivery */
+	char *resolver;			/* "127.0.0.1@53" for libunbound; NULL: resolv.conf */
+	struct config_route routes[CONFIG_MAX_ROUTES];
+	size_t nroutes;
+	enum address_pref address_pref;
+	uint64_t max_connections;
+	uint64_t max_connections_per_domain;
+	uint64_t retry_min;
+	uint64_t retry_max;
+	uint64_t queue_lifetime;
+	uint64_t delay_warning;		/* 0: never warn */
+	uint64_t dns_timeout;
+	uint64_t smtp_connect_timeout;
+	uint64_t smtp_reply_timeout;	/* caps the RFC 5321 per-stage timeouts */
+	uint64_t queue_scan_interval;
 };
+
+/* config_route_for - the route for domain (exact, else "*"), or NULL. */
+const struct config_route *config_route_for(const struct config *cfg, const char *domain);
 
 /* The embedded default configuration used by "make run". */
 extern const char config_builtin[];
