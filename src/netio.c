@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <event2/buffer.h>
@@ -39,12 +40,23 @@ struct netio {
 	bool closing;			/* close once output is flushed */
 	bool paused;
 	struct tls_ctx *starttls;	/* pending STARTTLS, once output is flushed */
+	char servername[256];		/* for a client-side handshake */
+	bool connecting;		/* netio_connect in progress */
 	struct event *timer;
 	void (*timer_fn)(struct netio *, void *);
 	struct event *closer;		/* deferred on_close for an already-flushed close */
+	char closewhy[128];		/* what the deferred on_close reports */
 };
 
 static void netio_attach(struct netio *io, struct bufferevent *bev);
+
+static void
+closer_fire(evutil_socket_t fd, short what, void *arg)
+{
+	struct netio *io = arg;
+
+	io->cbs.on_close(io, io->arg, io->closewhy[0] ? io->closewhy : "closed");
+}
 
 static void
 on_read(struct bufferevent *bev, void *arg)
@@ -64,8 +76,10 @@ switch_to_tls(struct netio *io)
 	io->starttls = NULL;
 	bufferevent_free(io->bev);	/* drops unread plain-text input */
 	io->bev = NULL;
-	bev = bufferevent_openssl_socket_new(io->base, io->fd, tls_new_session(tls),
-	    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+	bev = bufferevent_openssl_socket_new(io->base, io->fd,
+	    tls_new_session(tls, io->servername),
+	    tls_is_client(tls) ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
+	    BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
 		panic("cannot create a TLS bufferevent");
 	io->fd = -1;	/* now owned by the TLS bufferevent */
@@ -109,6 +123,12 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	struct netio *io = arg;
 	char why[256];
 
+	if ((what & BEV_EVENT_CONNECTED) && io->connecting) {
+		io->connecting = false;
+		netio_set_timeout(io, io->timeout);
+		io->cbs.on_connected(io, io->arg);
+		return;
+	}
 	if (what & BEV_EVENT_CONNECTED) {
 		if (io->cbs.on_tls)
 			io->cbs.on_tls(io, io->arg);
@@ -146,7 +166,7 @@ netio_new(struct event_base *base, int fd, struct tls_ctx *tls,
 	io->timeout = 300;
 	evutil_make_socket_nonblocking(fd);
 	if (tls != NULL) {
-		bev = bufferevent_openssl_socket_new(base, fd, tls_new_session(tls),
+		bev = bufferevent_openssl_socket_new(base, fd, tls_new_session(tls, NULL),
 		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 		io->fd = -1;
 		io->tls = true;
@@ -267,9 +287,48 @@ netio_printf(struct netio *io, const char *fmt, ...)
 	va_end(ap);
 }
 
-void
-netio_starttls(struct netio *io, struct tls_ctx *tls)
+struct netio *
+netio_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
+    unsigned timeout, const struct netio_cbs *cbs, void *arg)
 {
+	struct netio *io = xcalloc(1, sizeof(*io));
+	struct bufferevent *bev;
+	struct timeval tv = { (time_t)timeout, 0 };
+	int fd;
+
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
+		free(io);
+		return NULL;
+	}
+	io->base = base;
+	io->fd = fd;
+	io->cbs = *cbs;
+	io->arg = arg;
+	io->timeout = 300;
+	io->connecting = true;
+	if ((bev = bufferevent_socket_new(base, fd, 0)) == NULL)
+		panic("cannot create a bufferevent");
+	netio_attach(io, bev);
+	bufferevent_set_timeouts(bev, &tv, &tv);
+	if (bufferevent_socket_connect(bev, sa, (int)salen) == -1) {
+		/* report it from the loop, as every other failure is */
+		snprintf(io->closewhy, sizeof(io->closewhy), "connect: %s", strerror(errno));
+		io->closer = evtimer_new(base, closer_fire, io);
+		event_active(io->closer, EV_TIMEOUT, 0);
+	}
+	return io;
+}
+
+bool
+netio_tls_verified(struct netio *io)
+{
+	return io->tls && tls_verified(bufferevent_openssl_get_ssl(io->bev));
+}
+
+void
+netio_starttls(struct netio *io, struct tls_ctx *tls, const char *servername)
+{
+	util_strlcpy(io->servername, servername ? servername : "", sizeof(io->servername));
 	io->starttls = tls;
 	bufferevent_disable(io->bev, EV_READ);
 	if (evbuffer_get_length(bufferevent_get_output(io->bev)) == 0)
@@ -288,13 +347,6 @@ netio_tls_describe(struct netio *io, char *version, size_t vsz, char *cipher, si
 	tls_describe(bufferevent_openssl_get_ssl(io->bev), version, vsz, cipher, csz);
 }
 
-static void
-closer_fire(evutil_socket_t fd, short what, void *arg)
-{
-	struct netio *io = arg;
-
-	io->cbs.on_close(io, io->arg, "closed");
-}
 
 void
 netio_close_when_flushed(struct netio *io)

@@ -23,12 +23,21 @@ struct netio_cbs {
 	 * callee must netio_free(io). why is for the log. */
 	void (*on_close)(struct netio *io, void *arg, const char *why);
 	void (*on_tls)(struct netio *io, void *arg);	/* handshake completed */
+	void (*on_connected)(struct netio *io, void *arg);	/* netio_connect succeeded */
 };
 
 /* netio_new - wrap accepted socket fd; with tls set, start an implicit TLS handshake. */
 struct netio *netio_new(struct event_base *base, int fd, struct tls_ctx *tls,
     const struct netio_cbs *cbs, void *arg);
 void netio_free(struct netio *io);
+
+/*
+ * netio_connect - start a non-blocking TCP connection to sa; on_connected
+ * runs when it is up, on_close when it fails or takes longer than timeout
+ * seconds. NULL when no socket could be made (errno set).
+ */
+struct netio *netio_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
+    unsigned timeout, const struct netio_cbs *cbs, void *arg);
 
 /* netio_set_timeout - idle limit for reads and writes, in seconds. */
 void netio_set_timeout(struct netio *io, unsigned seconds);
@@ -59,7 +68,9 @@ void netio_printf(struct netio *io, const char *fmt, ...) __attribute__((format(
  * discard every unread byte and start a TLS handshake (CVE-2011-0411).
  * on_tls runs when it completes; on_close if it fails.
  */
-void netio_starttls(struct netio *io, struct tls_ctx *tls);
+void netio_starttls(struct netio *io, struct tls_ctx *tls, const char *servername);
+/* netio_tls_verified - whether the peer's certificate verified (client side). */
+bool netio_tls_verified(struct netio *io);
 bool netio_is_tls(struct netio *io);
 /* netio_tls_describe - protocol and cipher, when netio_is_tls(). */
 void netio_tls_describe(struct netio *io, char *version, size_t vsz, char *cipher, size_t csz);

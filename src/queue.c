@@ -78,6 +78,37 @@ insert_one(struct queue *q, struct queue_req *req)
 	return r;
 }
 
+/* apply_one - run a change in its own savepoint. */
+static enum store_result
+apply_one(struct queue *q, struct queue_req *req)
+{
+	enum store_result r;
+
+	if ((r = store_savepoint(q->st)) != STORE_OK)
+		return r;
+	if ((r = req->apply(q->st, req->apply_arg)) == STORE_OK)
+		return store_release(q->st);
+	store_rollback_savepoint(q->st);
+	return r;
+}
+
+enum store_result
+queue_insert_new(struct store *st, struct store_msg *m)
+{
+	enum store_result r = STORE_EXISTS;
+	int tries;
+
+	for (tries = 0; tries < 3 && r == STORE_EXISTS; tries++) {
+		util_queue_id(m->id);
+		if ((r = store_savepoint(st)) != STORE_OK)
+			return r;
+		if ((r = store_msg_insert(st, m)) == STORE_OK)
+			return store_release(st);
+		store_rollback_savepoint(st);
+	}
+	return r;
+}
+
 static void
 write_batch(struct queue *q, struct queue_req *batch)
 {
@@ -86,7 +117,10 @@ write_batch(struct queue *q, struct queue_req *batch)
 
 	r = store_begin(q->st);
 	for (req = batch; req != NULL; req = req->next) {
-		req->result = r == STORE_OK ? insert_one(q, req) : r;
+		if (r != STORE_OK)
+			req->result = r;
+		else
+			req->result = req->apply ? apply_one(q, req) : insert_one(q, req);
 		if (req->result != STORE_OK)
 			util_strlcpy(req->errmsg, store_errmsg(q->st), sizeof(req->errmsg));
 	}

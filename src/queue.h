@@ -21,9 +21,15 @@ struct queue_req;
 
 typedef void (*queue_done_fn)(struct queue_req *req);
 
-/* A commit request; owned by the submitter, untouched by it until done runs. */
+/*
+ * A commit request; owned by the submitter, untouched by it until done runs.
+ * Either a new message (apply NULL: msg is inserted), or any other change
+ * to the queue: apply(st, apply_arg) runs inside the batch's transaction.
+ */
 struct queue_req {
 	struct store_msg msg;		/* msg.id: the session's; redrawn on a clash */
+	enum store_result (*apply)(struct store *st, void *apply_arg);
+	void *apply_arg;
 	enum store_result result;	/* set before done runs */
 	char errmsg[256];		/* why, when result is not STORE_OK */
 	queue_done_fn done;
@@ -35,6 +41,12 @@ struct queue_req {
 struct queue *queue_new(const char *dbpath, struct mailbox *mb, char *err, size_t errsz);
 /* queue_commit - queue req for the next batch; req->done runs on the loop. */
 void queue_commit(struct queue *q, struct queue_req *req);
+/*
+ * queue_insert_new - insert m with a fresh id (redrawn on a clash) into st
+ * inside the caller's transaction. For messages the system makes (DSNs).
+ */
+enum store_result queue_insert_new(struct store *st, struct store_msg *m);
+
 /* queue_free - finish pending batches, stop the thread, close the store. */
 void queue_free(struct queue *q);
 

@@ -516,7 +516,7 @@ do_starttls(struct session *s, const struct smtp_cmd *c)
 	transaction_reset(s);
 	s->esmtp = false;
 	enter_state(s, S_GREETING);	/* RFC 3207: forget everything, EHLO again */
-	netio_starttls(s->io, s->srv->tls);
+	netio_starttls(s->io, s->srv->tls, NULL);
 }
 
 /* --- AUTH --- */
@@ -1024,7 +1024,7 @@ on_close(struct netio *io, void *arg, const char *why)
 	session_free(s);
 }
 
-static const struct netio_cbs session_cbs = { on_input, on_close, on_tls };
+static const struct netio_cbs session_cbs = { on_input, on_close, on_tls, NULL };
 
 static void
 describe_peer(struct session *s, const struct sockaddr *sa)

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
 #include <sys/stat.h>
 
 #include <sqlite3.h>
@@ -397,6 +398,145 @@ store_msg_insert(struct store *st, const struct store_msg *m)
 			return r;
 	}
 	return STORE_OK;
+}
+
+enum store_result
+store_due(struct store *st, int64_t now, int limit, store_list_cb cb, void *arg)
+{
+	char nowbuf[32], limbuf[16];
+	const char *a[] = { nowbuf, limbuf, NULL };
+
+	snprintf(nowbuf, sizeof(nowbuf), "%lld", (long long)now);
+	snprintf(limbuf, sizeof(limbuf), "%d", limit);
+	return run(st, "SELECT msg, rcpt, attempts FROM recipients"
+	    " WHERE state IN ('queued', 'deferred') AND next_attempt <= CAST(?1 AS INTEGER)"
+	    " ORDER BY next_attempt LIMIT CAST(?2 AS INTEGER)", a, cb, arg);
+}
+
+enum store_result
+store_next_due(struct store *st, int64_t *out)
+{
+	struct copy_arg c;
+	char buf[32] = "";
+	enum store_result r;
+
+	c.out = buf;
+	c.outsz = sizeof(buf);
+	c.found = false;
+	r = run(st, "SELECT min(next_attempt) FROM recipients WHERE state IN ('queued', 'deferred')",
+	    NULL, copy_first, &c);
+	*out = buf[0] ? strtoll(buf, NULL, 10) : INT64_MAX;
+	return r;
+}
+
+enum store_result
+store_msg_load(struct store *st, const char *id, struct store_loaded *out)
+{
+	sqlite3_stmt *s;
+	enum store_result r = STORE_NOTFOUND;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = sqlite3_prepare_v2(st->db, "SELECT sender, account, arrival, smtputf8,"
+	    " body_8bit, warned, data FROM messages WHERE id = ?", -1, &s, NULL)) != SQLITE_OK)
+		return fail(st, rc);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		util_strlcpy(out->id, id, sizeof(out->id));
+		out->sender = xstrdup((const char *)sqlite3_column_text(s, 0));
+		out->account = xstrdup((const char *)sqlite3_column_text(s, 1));
+		out->arrival = sqlite3_column_int64(s, 2);
+		out->smtputf8 = sqlite3_column_int(s, 3) != 0;
+		out->body_8bit = sqlite3_column_int(s, 4) != 0;
+		out->warned = sqlite3_column_int(s, 5) != 0;
+		out->len = (size_t)sqlite3_column_bytes(s, 6);
+		out->data = xmalloc(out->len + 1);
+		memcpy(out->data, sqlite3_column_blob(s, 6), out->len);
+		out->data[out->len] = '\0';
+		r = STORE_OK;
+	} else if (rc != SQLITE_DONE)
+		r = fail(st, rc);
+	sqlite3_finalize(s);
+	return r;
+}
+
+void
+store_loaded_free(struct store_loaded *m)
+{
+	free(m->sender);
+	free(m->account);
+	free(m->data);
+	memset(m, 0, sizeof(*m));
+}
+
+enum store_result
+store_rcpt_update(struct store *st, const char *msg, const char *rcpt, const char *state,
+    int attempts, int64_t next_attempt, const char *last_reply, const char *dsn,
+    const char *relay)
+{
+	char att[16], next[32];
+	const char *a[] = { state, att, next, last_reply, dsn, relay, msg, rcpt, NULL };
+
+	snprintf(att, sizeof(att), "%d", attempts);
+	snprintf(next, sizeof(next), "%lld", (long long)next_attempt);
+	return run(st, "UPDATE recipients SET state = ?1, attempts = CAST(?2 AS INTEGER),"
+	    " next_attempt = CAST(?3 AS INTEGER), last_reply = ?4, dsn = ?5, relay = ?6"
+	    " WHERE msg = ?7 AND rcpt = ?8", a, NULL, NULL);
+}
+
+enum store_result
+store_msg_rcpts(struct store *st, const char *msg, store_list_cb cb, void *arg)
+{
+	const char *a[] = { msg, NULL };
+
+	return run(st, "SELECT rcpt, state, attempts, coalesce(last_reply, ''),"
+	    " coalesce(dsn, ''), coalesce(relay, '') FROM recipients WHERE msg = ? ORDER BY rowid",
+	    a, cb, arg);
+}
+
+enum store_result
+store_msg_pending(struct store *st, const char *msg, int64_t *out)
+{
+	const char *a[] = { msg, NULL };
+	struct copy_arg c;
+	char buf[32] = "0";
+	enum store_result r;
+
+	c.out = buf;
+	c.outsz = sizeof(buf);
+	c.found = false;
+	r = run(st, "SELECT count(*) FROM recipients WHERE msg = ?"
+	    " AND state IN ('queued', 'deferred')", a, copy_first, &c);
+	*out = strtoll(buf, NULL, 10);
+	return r;
+}
+
+enum store_result
+store_msg_delete(struct store *st, const char *msg)
+{
+	const char *a[] = { msg, NULL };
+
+	return run(st, "DELETE FROM messages WHERE id = ?", a, NULL, NULL);
+}
+
+enum store_result
+store_msg_set_warned(struct store *st, const char *msg)
+{
+	const char *a[] = { msg, NULL };
+
+	return run(st, "UPDATE messages SET warned = 1 WHERE id = ?", a, NULL, NULL);
+}
+
+enum store_result
+store_queue_flush(struct store *st, const char *id)
+{
+	const char *a[] = { id, NULL };
+
+	if (id == NULL)
+		return run(st, "UPDATE recipients SET next_attempt = 0"
+		    " WHERE state IN ('queued', 'deferred')", NULL, NULL, NULL);
+	return run(st, "UPDATE recipients SET next_attempt = 0"
+	    " WHERE msg = ? AND state IN ('queued', 'deferred')", a, NULL, NULL);
 }
 
 enum store_result

@@ -85,6 +85,48 @@ void store_rollback_savepoint(struct store *st);
 /* store_msg_insert - insert message and recipients; STORE_EXISTS on id clash. */
 enum store_result store_msg_insert(struct store *st, const struct store_msg *m);
 
+/* --- delivery --- */
+
+/* Recipient states: queued and deferred are pending; sent and bounced are final. */
+#define RCPT_QUEUED "queued"
+#define RCPT_DEFERRED "deferred"
+#define RCPT_SENT "sent"
+#define RCPT_BOUNCED "bounced"
+
+/* store_due - rows (msg, rcpt, attempts) of pending recipients due by now, oldest first. */
+enum store_result store_due(struct store *st, int64_t now, int limit, store_list_cb cb, void *arg);
+/* store_next_due - the earliest next_attempt of any pending recipient (INT64_MAX if none). */
+enum store_result store_next_due(struct store *st, int64_t *out);
+
+/* A message read back for delivery or a bounce; store_loaded_free releases it. */
+struct store_loaded {
+	char id[16];
+	char *sender;
+	char *account;
+	int64_t arrival;
+	bool smtputf8;
+	bool body_8bit;
+	bool warned;
+	char *data;
+	size_t len;
+};
+
+enum store_result store_msg_load(struct store *st, const char *id, struct store_loaded *out);
+void store_loaded_free(struct store_loaded *m);
+
+/* store_rcpt_update - record an attempt's outcome for one recipient. */
+enum store_result store_rcpt_update(struct store *st, const char *msg, const char *rcpt,
+    const char *state, int attempts, int64_t next_attempt, const char *last_reply,
+    const char *dsn, const char *relay);
+/* store_msg_rcpts - rows (rcpt, state, attempts, last_reply, dsn, relay) of a message. */
+enum store_result store_msg_rcpts(struct store *st, const char *msg, store_list_cb cb, void *arg);
+/* store_msg_pending - how many recipients of msg are not final. */
+enum store_result store_msg_pending(struct store *st, const char *msg, int64_t *out);
+enum store_result store_msg_delete(struct store *st, const char *msg);
+enum store_result store_msg_set_warned(struct store *st, const char *msg);
+/* store_queue_flush - make pending recipients of id (NULL: of every message) due now. */
+enum store_result store_queue_flush(struct store *st, const char *id);
+
 /* store_queue_list - rows (id, size, arrival, sender, recipients, state). */
 enum store_result store_queue_list(struct store *st, store_list_cb cb, void *arg);
 /* store_queue_show - print envelope, a blank line, and the message to out. */

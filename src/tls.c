@@ -22,6 +22,7 @@
 
 struct tls_ctx {
 	SSL_CTX *ctx;
+	int client;
 };
 
 void
@@ -90,14 +91,51 @@ tls_free(struct tls_ctx *t)
 	free(t);
 }
 
+struct tls_ctx *
+tls_client_new(char *err, size_t errsz)
+{
+	struct tls_ctx *t = xcalloc(1, sizeof(*t));
+	char why[256];
+
+	t->client = 1;
+	if ((t->ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
+		tls_last_error(why, sizeof(why));
+		snprintf(err, errsz, "cannot create TLS client context: %s", why);
+		tls_free(t);
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
+	SSL_CTX_set_default_verify_paths(t->ctx);
+	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);	/* judged after the handshake */
+	return t;
+}
+
+int
+tls_is_client(const struct tls_ctx *t)
+{
+	return t->client;
+}
+
 struct ssl_st *
-tls_new_session(struct tls_ctx *t)
+tls_new_session(struct tls_ctx *t, const char *servername)
 {
 	SSL *ssl = SSL_new(t->ctx);
 
 	if (ssl == NULL)
 		panic("SSL_new failed");
+	if (t->client && servername != NULL && *servername != '\0') {
+		SSL_set_tlsext_host_name(ssl, servername);
+		SSL_set1_host(ssl, servername);
+	}
 	return ssl;
+}
+
+int
+tls_verified(struct ssl_st *ssl)
+{
+	return SSL_get_peer_certificate(ssl) != NULL && SSL_get_verify_result(ssl) == X509_V_OK;
 }
 
 void

@@ -29,8 +29,25 @@ void tls_free(struct tls_ctx *t);
 int tls_make_selfsigned(const char *certpath, const char *keypath, const char *hostname,
     char *err, size_t errsz);
 
-/* tls_new_session - a fresh server-side SSL for one connection. */
-struct ssl_st *tls_new_session(struct tls_ctx *t);
+/*
+ * tls_client_new - a client context for delivery: TLS 1.2 or newer, the
+ * system's CA store loaded, but the handshake never fails on verification
+ * (opportunistic TLS); tls_verified() tells afterwards.
+ */
+struct tls_ctx *tls_client_new(char *err, size_t errsz);
+
+/*
+ * tls_new_session - a fresh SSL for one connection: server side for a server
+ * context; client side for a client context, with servername used for SNI
+ * and for checking the certificate's name (may be NULL).
+ */
+struct ssl_st *tls_new_session(struct tls_ctx *t, const char *servername);
+
+/* tls_is_client - whether t was made by tls_client_new. */
+int tls_is_client(const struct tls_ctx *t);
+
+/* tls_verified - whether the peer's certificate chain and name verified. */
+int tls_verified(struct ssl_st *ssl);
 
 /* tls_describe - "TLSv1.3" and "TLS_AES_256_GCM_SHA384" of an established ssl. */
 void tls_describe(struct ssl_st *ssl, char *version, size_t vsz, char *cipher, size_t csz);
