@@ -14,6 +14,8 @@
 #include "auth.h"
 #include "cli.h"
 #include "config.h"
+#include "log.h"
+#include "outcome.h"
 #include "policy.h"
 #include "priv.h"
 #include "store.h"
@@ -43,6 +45,12 @@ open_store(const struct config *cfg)
 	if ((st = store_open(db, err, sizeof(err))) == NULL)
 		fprintf(stderr, "hikyaku: %s\n", err);
 	return st;
+}
+
+struct store *
+cli_open_store(const struct config *cfg)
+{
+	return open_store(cfg);
 }
 
 /* done - map a store result to an exit status, explaining failures. */
@@ -216,6 +224,31 @@ cli_grant(struct config *cfg, int argc, char **argv)
 	return done(st, store_grant_del(st, argv[2], pattern), "grant", pattern);
 }
 
+struct pending_arg {
+	struct outcome_rcpt rcpts[1000];
+	size_t n;
+};
+
+/* collect_pending - recipients not yet final, as administrator-failed outcomes. */
+static void
+collect_pending(void *arg, const char *const *cols, int ncols)
+{
+	struct pending_arg *p = arg;
+	struct outcome_rcpt *r;
+
+	if (p->n >= sizeof(p->rcpts) / sizeof(p->rcpts[0]) ||
+	    (strcmp(cols[1], RCPT_QUEUED) != 0 && strcmp(cols[1], RCPT_DEFERRED) != 0))
+		return;
+	r = &p->rcpts[p->n++];
+	util_strlcpy(r->rcpt, cols[0], sizeof(r->rcpt));
+	r->kind = REPLY_PERMFAIL;
+	snprintf(r->reply, sizeof(r->reply), "returned to the sender by the relay's administrator%s%s",
+	    *cols[3] ? "; last error: " : "", cols[3]);
+	util_strlcpy(r->dsn, "5.0.0", sizeof(r->dsn));
+	util_strlcpy(r->relay, *cols[5] ? cols[5] : "none", sizeof(r->relay));
+	util_strlcpy(r->tls, "none", sizeof(r->tls));
+}
+
 static void
 format_age(int64_t secs, char *out, size_t outsz)
 {
@@ -240,27 +273,70 @@ print_queue_row(void *arg, const char *const *cols, int ncols)
 	(*count)++;
 }
 
+/* queue_bounce - fail every pending recipient of id now, with a DSN to the sender. */
+static int
+queue_bounce(struct config *cfg, struct store *st, const char *id)
+{
+	struct outcome o = { 0 };
+	struct pending_arg *p = xcalloc(1, sizeof(*p));
+	enum store_result r;
+
+	if ((r = store_msg_rcpts(st, id, collect_pending, p)) != STORE_OK || p->n == 0) {
+		free(p);
+		return done(st, r == STORE_OK ? STORE_NOTFOUND : r, "queue message", id);
+	}
+	util_strlcpy(o.msg, id, sizeof(o.msg));
+	o.rcpts = p->rcpts;
+	o.n = p->n;
+	o.now = util_now();
+	o.cfg = cfg;
+	if ((r = store_begin(st)) == STORE_OK && (r = outcome_apply(st, &o)) == STORE_OK)
+		r = store_commit(st);
+	else
+		store_rollback(st);
+	if (r == STORE_OK)
+		outcome_log(&o);
+	free(p);
+	return done(st, r, "queue bounce", id);
+}
+
 int
 cli_queue(struct config *cfg, int argc, char **argv)
 {
+	static const char use[] = "queue list | show ID | flush | retry ID | delete ID | bounce ID";
 	struct store *st;
 	enum store_result r;
 	int count = 0;
 
-	if (argc == 2 && strcmp(argv[1], "list") == 0) {
-		if ((st = open_store(cfg)) == NULL)
-			return 1;
+	if (argc < 2 || argc > 3 || (argc == 3) != (strcmp(argv[1], "list") != 0 &&
+	    strcmp(argv[1], "flush") != 0))
+		return usage(use);
+	if ((st = open_store(cfg)) == NULL)
+		return 1;
+	if (strcmp(argv[1], "list") == 0) {
 		r = store_queue_list(st, print_queue_row, &count);
 		if (r == STORE_OK)
 			printf("-- %d message%s\n", count, count == 1 ? "" : "s");
 		return done(st, r, "queue list", "");
 	}
-	if (argc == 3 && strcmp(argv[1], "show") == 0) {
-		if ((st = open_store(cfg)) == NULL)
-			return 1;
+	if (strcmp(argv[1], "show") == 0)
 		return done(st, store_queue_show(st, argv[2], stdout), "queue message", argv[2]);
+	if (strcmp(argv[1], "flush") == 0) {
+		r = store_queue_flush(st, NULL);
+		return done(st, r == STORE_NOTFOUND ? STORE_OK : r, "queue flush", "");
 	}
-	return usage("queue list | show ID");
+	if (strcmp(argv[1], "retry") == 0)
+		return done(st, store_queue_flush(st, argv[2]), "queue message with pending recipients",
+		    argv[2]);
+	if (strcmp(argv[1], "delete") == 0) {
+		if ((r = store_msg_delete(st, argv[2])) == STORE_OK)
+			log_info("%s: removed by the administrator (queue delete)", argv[2]);
+		return done(st, r, "queue message", argv[2]);
+	}
+	if (strcmp(argv[1], "bounce") == 0)
+		return queue_bounce(cfg, st, argv[2]);
+	store_close(st);
+	return usage(use);
 }
 
 int
@@ -277,6 +353,7 @@ cli_check_config(struct config *cfg)
 		}
 		tls_free(t);
 	}
+	cli_dkim_check(cfg);	/* warnings only */
 	printf("%s: configuration OK\n", cfg->path);
 	return 0;
 }

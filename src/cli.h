@@ -1,5 +1,5 @@
 /*
- * cli.h - the administrative verbs: account, grant, queue, check-config.
+ * cli.h - the administrative verbs: account, grant, queue, dkim, check-config.
  * Each runs to completion against the store and returns an exit status;
  * they work while the daemon runs (SQLite WAL lets both in).
  */
@@ -7,10 +7,26 @@
 #define HIKYAKU_CLI_H
 
 struct config;
+struct store;
 
 int cli_account(struct config *cfg, int argc, char **argv);
 int cli_grant(struct config *cfg, int argc, char **argv);
 int cli_queue(struct config *cfg, int argc, char **argv);
 int cli_check_config(struct config *cfg);
+int cli_dkim(struct config *cfg, int argc, char **argv);
+
+/*
+ * cli_dkim_check - for check-config: warn on stderr about every domain in
+ * the grants that has no DKIM key (nor a parent domain with one). Returns
+ * the number of warnings; reads nothing when the database does not exist.
+ */
+int cli_dkim_check(const struct config *cfg);
+
+/*
+ * cli_open_store - prepare the spool, drop root for the configured user
+ * (so that files the store creates belong to it), open the database.
+ * NULL after printing why.
+ */
+struct store *cli_open_store(const struct config *cfg);
 
 #endif

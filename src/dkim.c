@@ -12,8 +12,6 @@
 
 #include "dkim.h"
 
-#define DKIM_H_NAMES 64		/* distinct names in h= that we look up */
-
 /* --- a buffered sink --- */
 
 struct out {
@@ -338,7 +336,7 @@ size_t
 dkim_sig_begin(const struct dkim_sig *sig, char *out, size_t outsz)
 {
 	struct fold f = { out, 0, outsz, 0, outsz == 0 };
-	char t[32], atom[64];
+	char t[32], atom[96];
 	size_t i;
 
 	if (!tag_ok(sig->algo) || !tag_ok(sig->domain) || !tag_ok(sig->selector) ||
@@ -362,9 +360,14 @@ dkim_sig_begin(const struct dkim_sig *sig, char *out, size_t outsz)
 		    sig->h->names[i], i + 1 < sig->h->n ? ":" : ";");
 		fold_put(&f, i == 0 ? " " : "", atom);
 	}
-	fold_put(&f, " ", "bh=");
-	fold_b64(&f, sig->bh);
-	fold_put(&f, "", ";");
+	if (strlen(sig->bh) + 4 < DKIM_LINE_MAX && strlen(sig->bh) < sizeof(atom) - 4) {
+		snprintf(atom, sizeof(atom), "bh=%s;", sig->bh);
+		fold_put(&f, " ", atom);	/* whole on one line when it fits */
+	} else {
+		fold_put(&f, " ", "bh=");
+		fold_b64(&f, sig->bh);
+		fold_put(&f, "", ";");
+	}
 	fold_put(&f, " ", "b=");
 	return f.overflow ? 0 : f.len;
 }
@@ -470,4 +473,56 @@ dkim_signed_data(const char *hdrs, size_t len, const struct dkim_hlist *h,
 	if (msghdr_next(sig, siglen, &pos, &f))
 		relaxed_header(&o, &f, false);
 	out_flush(&o);
+}
+
+/* --- domains and selectors --- */
+
+const char *
+dkim_parent_domain(const char *d)
+{
+	const char *dot = strchr(d, '.');
+
+	if (dot == NULL || strchr(dot + 1, '.') == NULL)
+		return NULL;
+	return dot + 1;
+}
+
+/* valid_labels - LDH labels separated by dots; *nlabels gets their count. */
+static bool
+valid_labels(const char *s, size_t *nlabels)
+{
+	size_t len = 0;
+
+	*nlabels = 0;
+	for (;; s++) {
+		if (*s == '.' || *s == '\0') {
+			if (len == 0 || len > 63 || s[-1] == '-')
+				return false;
+			(*nlabels)++;
+			if (*s == '\0')
+				return true;
+			len = 0;
+			continue;
+		}
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || (*s == '-' && len > 0)))
+			return false;
+		len++;
+	}
+}
+
+bool
+dkim_valid_domain(const char *d)
+{
+	size_t n;
+
+	return strlen(d) <= DKIM_DOMAIN_MAX && valid_labels(d, &n) && n >= 2;
+}
+
+bool
+dkim_valid_selector(const char *s)
+{
+	size_t n;
+
+	return strlen(s) <= DKIM_SELECTOR_MAX && valid_labels(s, &n);
 }

@@ -14,6 +14,7 @@
 #ifndef HIKYAKU_DKIM_H
 #define HIKYAKU_DKIM_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -22,6 +23,7 @@
 #define DKIM_LINE_MAX 78	/* folded DKIM-Signature lines, CRLF not counted */
 #define DKIM_H_PER_NAME 8	/* occurrences of one name listed in h= at most */
 #define DKIM_H_MAX 320		/* entries in h= at most (names x (per-name + 1)) */
+#define DKIM_H_NAMES 64		/* distinct names in h= that are looked up */
 #define DKIM_SIG_MAX 8192	/* a built DKIM-Signature field, b= included */
 #define DKIM_DOMAIN_MAX 253
 #define DKIM_SELECTOR_MAX 63
@@ -104,7 +106,10 @@ size_t dkim_sig_begin(const struct dkim_sig *sig, char *out, size_t outsz);
  * name, from the bottom up; a name listed more often than present adds
  * nothing) of the header block hdrs[0..len), relaxed-canonicalised, then the
  * DKIM-Signature field sig[0..siglen) as dkim_sig_begin made it,
- * relaxed-canonicalised, without its final CRLF.
+ * relaxed-canonicalised, without its final CRLF. At most DKIM_H_MAX entries
+ * of h, DKIM_H_NAMES distinct names and DKIM_H_PER_NAME + 1 fields of one
+ * name are looked at (dkim_select_headers stays within these); entries
+ * beyond add nothing.
  */
 void dkim_signed_data(const char *hdrs, size_t len, const struct dkim_hlist *h,
     const char *sig, size_t siglen, dkim_sink out, void *arg);
@@ -115,5 +120,22 @@ void dkim_signed_data(const char *hdrs, size_t len, const struct dkim_hlist *h,
  * new length, or 0 when it does not fit.
  */
 size_t dkim_sig_finish(char *sig, size_t siglen, size_t sigsz, const char *b64);
+
+/*
+ * dkim_parent_domain - the parent of domain d ("mail.example.jp" ->
+ * "example.jp"), a pointer into d; NULL when the parent would have no dot
+ * (keys are never looked up for a top-level domain).
+ */
+const char *dkim_parent_domain(const char *d);
+
+/*
+ * dkim_valid_domain - whether d is a domain we sign for: LDH labels of 1 to
+ * 63 bytes, at least two of them, at most DKIM_DOMAIN_MAX in all, no
+ * leading or trailing hyphen in a label, ASCII (an IDN in its A-label form).
+ * dkim_valid_selector - the same rules, but one label is enough and the
+ * whole is at most DKIM_SELECTOR_MAX.
+ */
+bool dkim_valid_domain(const char *d);
+bool dkim_valid_selector(const char *s);
 
 #endif

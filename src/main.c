@@ -21,6 +21,8 @@ static const char usage_text[] =
     "  account trust|untrust NAME CIDR\n"
     "  grant add|del NAME user@example.jp|@example.jp | grant list [NAME]\n"
     "  queue list | queue show ID\n"
+    "  dkim keygen DOMAIN [--selector S] [--algo rsa|ed25519] [--bits 2048|3072]\n"
+    "  dkim list [DOMAIN] | dkim show|del DOMAIN SELECTOR\n"
     "-c FILE may appear anywhere; without it " CONFIG_DEFAULT_PATH " is read, or,\n"
     "when that does not exist, the built-in default (spool ./var).\n";
 
@@ -78,6 +80,8 @@ main(int argc, char **argv)
 		rc = cli_grant(cfg, argc - 1, argv + 1);
 	else if (strcmp(argv[1], "queue") == 0)
 		rc = cli_queue(cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[1], "dkim") == 0)
+		rc = cli_dkim(cfg, argc - 1, argv + 1);
 	else {
 		fputs(usage_text, stderr);
 		rc = 2;

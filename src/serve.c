@@ -16,6 +16,9 @@
 
 #include "auth.h"
 #include "config.h"
+#include "delivery.h"
+#include "dkim_sign.h"
+#include "dns.h"
 #include "listener.h"
 #include "log.h"
 #include "priv.h"
@@ -100,6 +103,23 @@ demo_account(const struct config *cfg, struct store *st)
 	demo_print(pw);
 }
 
+/* start_delivery - DNS, the TLS client context and the scheduler. */
+static void
+start_delivery(struct server *srv, struct scheduler_env *env, struct mailbox *mb)
+{
+	char err[512];
+
+	env->base = srv->base;
+	env->cfg = srv->cfg;
+	env->store = srv->store;
+	env->queue = srv->queue;
+	if ((env->tls = tls_client_new(err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	if ((env->dns = dns_new(srv->base, srv->cfg, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	srv->scheduler = scheduler_new(env);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -129,6 +149,7 @@ serve_run(struct config *cfg)
 	struct mailbox *mb;
 	struct worker_pool *wp;
 	struct event *sigterm, *sigint;
+	struct scheduler_env sched_env = { 0 };
 	char err[512], db[4096];
 
 	signal(SIGPIPE, SIG_IGN);
@@ -155,6 +176,9 @@ serve_run(struct config *cfg)
 		fatal("%s", err);
 	wp = worker_pool_new(mb, (int)cfg->workers);
 	srv.auth = auth_new(cfg, db, wp);
+	srv.wp = wp;
+	srv.signer = dkim_signer_new(db);
+	start_delivery(&srv, &sched_env, mb);
 	sigterm = evsignal_new(srv.base, SIGTERM, on_signal, srv.base);
 	sigint = evsignal_new(srv.base, SIGINT, on_signal, srv.base);
 	evsignal_add(sigterm, NULL);
@@ -164,9 +188,14 @@ serve_run(struct config *cfg)
 
 	listeners_free(ls);
 	smtp_server_shutdown(&srv);
+	scheduler_stop(srv.scheduler);
 	worker_pool_free(wp);
+	dkim_signer_free(srv.signer);
 	queue_free(srv.queue);
 	mailbox_flush(mb);
+	scheduler_free(srv.scheduler);
+	dns_free(sched_env.dns);
+	tls_free(sched_env.tls);
 	auth_free(srv.auth);
 	mailbox_free(mb);
 	event_free(sigterm);

@@ -3,10 +3,10 @@
  *
  * Each command has a check function (is it allowed now? if not, reply and
  * return false) and a proceed function (do it). Asynchronous steps - the
- * password check and the queue commit - park the session (busy) and pause
- * its input; their callbacks resume it. A session whose client vanished
- * while parked is freed by that callback (dead). Every state change goes
- * through enter_state().
+ * password check, DKIM signing and the queue commit - park the session
+ * (busy) and pause its input; their callbacks resume it. A session whose
+ * client vanished while parked is freed by that callback (dead). Every
+ * state change goes through enter_state().
  */
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -18,6 +18,8 @@
 #include "addr.h"
 #include "auth.h"
 #include "dataend.h"
+#include "dkim_sign.h"
+#include "delivery.h"
 #include "hdr_from.h"
 #include "log.h"
 #include "message.h"
@@ -29,6 +31,7 @@
 #include "smtp_server.h"
 #include "store.h"
 #include "util.h"
+#include "worker.h"
 
 #define AUTH_LINE_MAX 2048	/* an AUTH continuation line (RFC 4954 allows more; PLAIN needs < 1k) */
 #define DATA_CHUNK (16 * 1024)
@@ -818,9 +821,12 @@ commit_done(struct queue_req *req)
 	char text[80];
 
 	s->qreq = NULL;
-	if (req->result == STORE_OK)
+	if (req->result == STORE_OK) {
 		log_info("%s: from=<%s>, size=%zu, nrcpt=%zu (queue active)", m->id, m->sender,
 		    m->len, m->nrcpts);
+		if (s->srv->scheduler != NULL)
+			scheduler_kick(s->srv->scheduler);
+	}
 	else
 		log_warn("%s: queue file write error: %s", s->qid, req->errmsg);
 	if (s->dead) {
@@ -843,6 +849,95 @@ commit_done(struct queue_req *req)
 		enter_state(s, S_READY);
 	netio_pause(s->io, false);
 	session_process(s);
+}
+
+/* A DKIM signing job: dkim_signer_sign() on a worker, sign_done() on the loop. */
+struct sign_job {
+	struct session *s;
+	struct queue_req *req;
+	struct dkim_signer *signer;
+	enum dkim_sign_status status;
+	char *sigs;
+	size_t siglen;
+	char note[512];
+};
+
+static void
+sign_work(void *arg)
+{
+	struct sign_job *j = arg;
+
+	j->status = dkim_signer_sign(j->signer, j->req->msg.data, j->req->msg.len,
+	    j->req->msg.arrival, &j->sigs, &j->siglen, j->note, sizeof(j->note));
+}
+
+/* prepend - put the signature fields on top of the prepared message. */
+static void
+prepend(struct queue_req *req, const char *sigs, size_t siglen)
+{
+	char *data = xmalloc(siglen + req->msg.len);
+
+	memcpy(data, sigs, siglen);
+	memcpy(data + siglen, req->msg.data, req->msg.len);
+	free((void *)req->msg.data);
+	req->msg.data = data;
+	req->msg.len += siglen;
+}
+
+static void
+sign_done(void *arg)
+{
+	struct sign_job *j = arg;
+	struct session *s = j->s;
+	struct queue_req *req = j->req;
+
+	if (j->status == DKIM_SIGNED) {
+		log_info("%s: dkim=signed %s", req->msg.id, j->note);
+		prepend(req, j->sigs, j->siglen);
+	} else if (j->status == DKIM_NONE)
+		log_info("%s: dkim=none (%s)", req->msg.id, j->note);
+	else
+		log_warn("%s: dkim=error: %s; message not queued", req->msg.id, j->note);
+	free(j->sigs);
+	if (j->status != DKIM_ERROR && !s->dead) {
+		free(j);
+		queue_commit(s->srv->queue, req);
+		return;
+	}
+	free(j);
+	s->qreq = NULL;
+	free((void *)req->msg.data);
+	free(req);
+	if (s->dead) {
+		session_free(s);
+		return;
+	}
+	error(s, 451, "4.3.0", "Error: cannot sign the message; try again later");
+	transaction_reset(s);
+	if (s->state == S_BUSY)
+		enter_state(s, S_READY);
+	netio_pause(s->io, false);
+	session_process(s);
+}
+
+/*
+ * sign_then_commit - with the session parked and req owned by it (s->qreq),
+ * DKIM-sign the prepared message on a worker, then commit it.
+ */
+static void
+sign_then_commit(struct session *s, struct queue_req *req)
+{
+	struct sign_job *j;
+
+	if (s->srv->signer == NULL || s->srv->wp == NULL) {
+		queue_commit(s->srv->queue, req);
+		return;
+	}
+	j = xcalloc(1, sizeof(*j));
+	j->s = s;
+	j->req = req;
+	j->signer = s->srv->signer;
+	worker_submit(s->srv->wp, sign_work, sign_done, j);
 }
 
 static void
@@ -888,7 +983,7 @@ queue_message(struct session *s)
 	s->msg = NULL;
 	enter_state(s, S_BUSY);
 	netio_pause(s->io, true);
-	queue_commit(s->srv->queue, req);
+	sign_then_commit(s, req);
 }
 
 static void

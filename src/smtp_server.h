@@ -4,7 +4,8 @@
  *
  * Data flows one way: netio delivers lines, a command table checks and
  * proceeds, policy decides who may send as whom, message.c prepares the
- * message and queue.c makes it durable before "250".
+ * message, a worker signs it (DKIM) and queue.c makes it durable before
+ * "250".
  */
 #ifndef HIKYAKU_SMTP_SERVER_H
 #define HIKYAKU_SMTP_SERVER_H
@@ -15,11 +16,14 @@
 #include "config.h"
 
 struct auth;
+struct dkim_signer;
 struct event_base;
 struct queue;
+struct scheduler;
 struct session;
 struct store;
 struct tls_ctx;
+struct worker_pool;
 
 /* The daemon's shared state, owned by main; sessions borrow it. */
 struct server {
@@ -29,6 +33,9 @@ struct server {
 	struct store *store;	/* the loop thread's connection: grants, trusts */
 	struct queue *queue;
 	struct auth *auth;
+	struct worker_pool *wp;		/* DKIM signing runs here */
+	struct dkim_signer *signer;	/* NULL: do not sign */
+	struct scheduler *scheduler;	/* told about each newly queued message */
 	struct session *sessions;	/* every live session */
 	size_t nsessions;
 	unsigned long long nconnections;

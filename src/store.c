@@ -578,8 +578,13 @@ print_recipient(void *arg, const char *const *cols, int ncols)
 {
 	FILE *out = arg;
 
-	fprintf(out, "recipient: <%s> state=%s attempts=%s next_attempt=%s%s%s\n",
-	    cols[0], cols[1], cols[2], cols[3], *cols[4] ? " last_reply=" : "", cols[4]);
+	fprintf(out, "recipient: <%s> state=%s attempts=%s next_attempt=%s", cols[0], cols[1],
+	    cols[2], cols[3]);
+	if (*cols[5])
+		fprintf(out, " dsn=%s relay=%s", cols[5], cols[6]);
+	if (*cols[4])
+		fprintf(out, " last_reply=(%s)", cols[4]);
+	fputc('\n', out);
 }
 
 static enum store_result
@@ -619,10 +624,51 @@ store_queue_show(struct store *st, const char *id, FILE *out)
 	    print_envelope, out);
 	if (r == STORE_OK)
 		r = run(st, "SELECT rcpt, state, attempts, datetime(next_attempt, 'unixepoch'),"
-		    " coalesce(last_reply, '') FROM recipients WHERE msg = ? ORDER BY rowid",
+		    " coalesce(last_reply, ''), coalesce(dsn, ''), coalesce(relay, '')"
+		    " FROM recipients WHERE msg = ? ORDER BY rowid",
 		    a, print_recipient, out);
 	if (r != STORE_OK)
 		return r;
 	fputc('\n', out);
 	return print_data(st, id, out);
+}
+
+enum store_result
+store_dkim_add(struct store *st, const char *domain, const char *selector, const char *algo,
+    const char *keyfile)
+{
+	const char *a[] = { domain, selector, algo, keyfile, NULL };
+
+	return run(st, "INSERT INTO dkim_keys(domain, selector, algo, keyfile, created)"
+	    " VALUES(?, ?, ?, ?, strftime('%s','now'))", a, NULL, NULL);
+}
+
+enum store_result
+store_dkim_del(struct store *st, const char *domain, const char *selector)
+{
+	const char *a[] = { domain, selector, NULL };
+
+	return run(st, "DELETE FROM dkim_keys WHERE domain = ? AND selector = ?", a, NULL, NULL);
+}
+
+enum store_result
+store_dkim_list(struct store *st, const char *domain, store_list_cb cb, void *arg)
+{
+	const char *a[] = { domain, NULL };
+
+	if (domain == NULL)
+		return run(st, "SELECT domain, selector, algo, keyfile,"
+		    " datetime(created, 'unixepoch') FROM dkim_keys ORDER BY domain, selector",
+		    NULL, cb, arg);
+	return run(st, "SELECT domain, selector, algo, keyfile, datetime(created, 'unixepoch')"
+	    " FROM dkim_keys WHERE domain = ? ORDER BY selector", a, cb, arg);
+}
+
+enum store_result
+store_dkim_for_domain(struct store *st, const char *domain, store_list_cb cb, void *arg)
+{
+	const char *a[] = { domain, NULL };
+
+	return run(st, "SELECT selector, algo, keyfile FROM dkim_keys WHERE domain = ?"
+	    " ORDER BY algo DESC, selector", a, cb, arg);
 }

@@ -134,4 +134,22 @@ enum store_result store_queue_show(struct store *st, const char *id, FILE *out);
 /* store_queue_count - number of messages in the queue. */
 enum store_result store_queue_count(struct store *st, int64_t *out);
 
+/*
+ * DKIM keys: (domain, selector) is unique; algo is the a= value
+ * ("rsa-sha256", "ed25519-sha256"); keyfile is the PEM private key, relative
+ * to the spool unless absolute. The key itself never enters the database.
+ */
+enum store_result store_dkim_add(struct store *st, const char *domain, const char *selector,
+    const char *algo, const char *keyfile);
+/* store_dkim_del - STORE_NOTFOUND when there is no such key. */
+enum store_result store_dkim_del(struct store *st, const char *domain, const char *selector);
+/* store_dkim_list - rows (domain, selector, algo, keyfile, created as
+ * "YYYY-MM-DD HH:MM:SS"); domain NULL lists all, else that domain exactly. */
+enum store_result store_dkim_list(struct store *st, const char *domain, store_list_cb cb,
+    void *arg);
+/* store_dkim_for_domain - rows (selector, algo, keyfile) of domain (any
+ * case), RSA keys first, then by selector. */
+enum store_result store_dkim_for_domain(struct store *st, const char *domain,
+    store_list_cb cb, void *arg);
+
 #endif
