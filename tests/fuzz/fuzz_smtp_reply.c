@@ -1,0 +1,62 @@
+/*
+ * fuzz_smtp_reply.c - libFuzzer target for the remote reply parser and the
+ * MX record parser. The input is split at LF into reply lines. Besides not
+ * crashing: a complete reply has a valid code, its text is printable ASCII
+ * (plus the line separators) and within bounds; an MX parse yields a
+ * lower-case host name of allowed bytes.
+ */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dns.h"
+#include "smtp_reply.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void
+check_reply(const struct smtp_reply *r)
+{
+	struct smtp_caps caps;
+	char one[2 * SMTP_REPLY_TEXT_MAX];
+
+	if (r->code < 200 || r->code > 599 || r->textlen >= SMTP_REPLY_TEXT_MAX ||
+	    strlen(r->text) != r->textlen)
+		abort();
+	for (size_t i = 0; i < r->textlen; i++)
+		if ((r->text[i] < 0x20 || r->text[i] > 0x7e) && r->text[i] != '\n')
+			abort();
+	smtp_reply_caps(r, &caps);
+	smtp_reply_oneline(r, one, sizeof(one));
+}
+
+static void
+fuzz_mx(const uint8_t *data, size_t size)
+{
+	struct dns_mx mx;
+
+	if (dns_parse_mx(data, size, &mx) != 0)
+		return;
+	for (const char *p = mx.host; *p; p++)
+		if (*p <= 0x20 || *p >= 0x7f || (*p >= 'A' && *p <= 'Z'))
+			abort();
+}
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	struct smtp_reply r;
+	const char *p = (const char *)data, *end = p + size, *nl;
+	int rc = 0;
+
+	fuzz_mx(data, size);
+	smtp_reply_init(&r);
+	while (p < end && rc == 0) {
+		nl = memchr(p, '\n', (size_t)(end - p));
+		rc = smtp_reply_feed(&r, p, nl ? (size_t)(nl - p) : (size_t)(end - p));
+		p = nl ? nl + 1 : end;
+	}
+	if (rc == 1)
+		check_reply(&r);
+	return 0;
+}
