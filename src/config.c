@@ -129,6 +129,8 @@ parse_hostport(struct parser *p, const char *v, struct config_listen *l)
 	memcpy(host, v, hlen);
 	host[hlen] = '\0';
 	strcpy(port, colon + 1);
+	if (util_parse_uint(port, 1, 65535, &(uint64_t){ 0 }) == -1)
+		return perr(p, "expected a port from 1 to 65535, got \"%s\"", port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
 	hints.ai_socktype = SOCK_STREAM;

@@ -42,6 +42,7 @@ struct netio {
 	struct tls_ctx *starttls;	/* pending STARTTLS, once output is flushed */
 	char servername[256];		/* for a client-side handshake */
 	bool connecting;		/* netio_connect in progress */
+	bool handshaking;		/* a TLS handshake has not completed yet */
 	struct event *timer;
 	void (*timer_fn)(struct netio *, void *);
 	struct event *closer;		/* deferred on_close for an already-flushed close */
@@ -84,6 +85,7 @@ switch_to_tls(struct netio *io)
 		panic("cannot create a TLS bufferevent");
 	io->fd = -1;	/* now owned by the TLS bufferevent */
 	io->tls = true;
+	io->handshaking = true;
 	netio_attach(io, bev);
 }
 
@@ -130,6 +132,7 @@ on_event(struct bufferevent *bev, short what, void *arg)
 		return;
 	}
 	if (what & BEV_EVENT_CONNECTED) {
+		io->handshaking = false;
 		if (io->cbs.on_tls)
 			io->cbs.on_tls(io, io->arg);
 		return;
@@ -170,6 +173,7 @@ netio_new(struct event_base *base, int fd, struct tls_ctx *tls,
 		    BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
 		io->fd = -1;
 		io->tls = true;
+		io->handshaking = true;
 	} else
 		bev = bufferevent_socket_new(base, fd, 0);
 	if (bev == NULL)
@@ -331,8 +335,17 @@ netio_starttls(struct netio *io, struct tls_ctx *tls, const char *servername)
 	util_strlcpy(io->servername, servername ? servername : "", sizeof(io->servername));
 	io->starttls = tls;
 	bufferevent_disable(io->bev, EV_READ);
+	/* CVE-2011-0411: nothing sent in plain text after STARTTLS is a command */
+	evbuffer_drain(bufferevent_get_input(io->bev),
+	    evbuffer_get_length(bufferevent_get_input(io->bev)));
 	if (evbuffer_get_length(bufferevent_get_output(io->bev)) == 0)
 		switch_to_tls(io);
+}
+
+bool
+netio_handshaking(struct netio *io)
+{
+	return io->handshaking || io->starttls != NULL;
 }
 
 bool

@@ -72,6 +72,8 @@ void netio_starttls(struct netio *io, struct tls_ctx *tls, const char *servernam
 /* netio_tls_verified - whether the peer's certificate verified (client side). */
 bool netio_tls_verified(struct netio *io);
 bool netio_is_tls(struct netio *io);
+/* netio_handshaking - a TLS handshake is pending or under way: nothing can be written. */
+bool netio_handshaking(struct netio *io);
 /* netio_tls_describe - protocol and cipher, when netio_is_tls(). */
 void netio_tls_describe(struct netio *io, char *version, size_t vsz, char *cipher, size_t csz);
 

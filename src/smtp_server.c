@@ -554,7 +554,8 @@ auth_plain(struct session *s, const char *b64, size_t len)
 	authz = buf;
 	user = memchr(buf, '\0', (size_t)n);
 	pass = user ? memchr(user + 1, '\0', (size_t)(buf + n - user - 1)) : NULL;
-	if (user == NULL || pass == NULL || (*authz && strcmp(authz, user + 1) != 0)) {
+	if (user == NULL || pass == NULL || memchr(pass + 1, '\0', (size_t)(buf + n - pass - 1)) ||
+	    (*authz && strcmp(authz, user + 1) != 0)) {
 		explicit_bzero(buf, sizeof(buf));
 		auth_fail_reply(s, "5.7.8", "Authentication credentials invalid");
 		return;
@@ -686,7 +687,7 @@ auth_done(struct auth_req *req)
 		session_process(s);
 		return;
 	}
-	log_warn("%s: SASL %s authentication failed: user=%s", s->client, method, req->user);
+	log_warn("unknown[%s]: SASL %s authentication failed: user=%s", s->ip, method, req->user);
 	free(req);
 	delay = auth_failed(s->srv->auth, (struct sockaddr *)&s->ss);
 	if (delay < 0) {
@@ -1104,7 +1105,8 @@ on_close(struct netio *io, void *arg, const char *why)
 {
 	struct session *s = arg;
 
-	if (strcmp(why, "timeout") == 0 && s->state != S_CLOSING && s->state != S_BUSY) {
+	if (strcmp(why, "timeout") == 0 && s->state != S_CLOSING && s->state != S_BUSY &&
+	    !netio_handshaking(io)) {
 		log_info("timeout after %s from %s", state_names[s->state], s->client);
 		session_close(s, 421, "4.4.2", "Error: timeout exceeded");
 		return;
@@ -1158,7 +1160,7 @@ smtp_session_start(struct server *srv, int fd, const struct sockaddr *sa, sockle
 	netio_set_timeout(s->io, (unsigned)srv->cfg->smtp_timeout);
 	log_info("connect from %s", s->client);
 	if (auth_banned(srv->auth, sa)) {
-		log_warn("%s: refused: too many failed authentications", s->client);
+		log_warn("unknown[%s]: refused: too many failed authentications", s->ip);
 		session_close(s, 421, "4.7.0",
 		    "Error: too many failed authentications from your address; try again later");
 		return;

@@ -327,10 +327,15 @@ exec_result(struct store *st, const char *sql)
 
 enum store_result store_begin(struct store *st) { return exec_result(st, "BEGIN IMMEDIATE"); }
 enum store_result store_commit(struct store *st) { return exec_result(st, "COMMIT"); }
-void store_rollback(struct store *st) { store_exec(st, "ROLLBACK"); }
+/* store_rollback - undo; keeps the error that made the caller roll back. */
+void store_rollback(struct store *st) { sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL); }
 enum store_result store_savepoint(struct store *st) { return exec_result(st, "SAVEPOINT m"); }
 enum store_result store_release(struct store *st) { return exec_result(st, "RELEASE m"); }
-void store_rollback_savepoint(struct store *st) { store_exec(st, "ROLLBACK TO m; RELEASE m"); }
+void
+store_rollback_savepoint(struct store *st)
+{
+	sqlite3_exec(st->db, "ROLLBACK TO m; RELEASE m", NULL, NULL, NULL);
+}
 
 static enum store_result
 prepare_cached(struct store *st, sqlite3_stmt **s, const char *sql)
