@@ -111,6 +111,9 @@ class Relay:
             "log": "stderr",
             "auth-fail-delay": "0",
             "smtp-timeout": "30",
+            # Never the system's resolver: a dead loopback port unless a test
+            # brings its own DNS server (testdns.py) and sets this.
+            "resolver": "127.0.0.1:1",
         }
         if cert and key:
             self.settings["tls-cert"] = cert
