@@ -20,7 +20,8 @@ received(char *out, size_t outsz, const struct message_env *env, const char *dat
 		snprintf(tls, sizeof(tls), "\r\n\t(using %s with cipher %s)",
 		    env->tls_version, env->tls_cipher);
 	if (env->account != NULL)
-		snprintf(auth, sizeof(auth), "\r\n\t(authenticated sender: %s)", env->account);
+		snprintf(auth, sizeof(auth), "\r\n\t(%s: %s)", env->authenticated ?
+		    "authenticated sender" : "trusted network of account", env->account);
 	if (env->single_rcpt != NULL)
 		snprintf(rcpt, sizeof(rcpt), "\r\n\tfor <%s>", env->single_rcpt);
 	return (size_t)snprintf(out, outsz,

@@ -19,6 +19,7 @@ struct message_env {
 	const char *tls_version;	/* NULL without TLS */
 	const char *tls_cipher;
 	const char *account;		/* authenticated or trusted account */
+	bool authenticated;		/* by AUTH; else by a trusted network */
 	const char *single_rcpt;	/* "for <...>" when there is exactly one, else NULL */
 	int64_t now;
 };

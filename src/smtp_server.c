@@ -961,6 +961,7 @@ queue_message(struct session *s)
 	env.tls_version = netio_is_tls(s->io) ? s->tls_version : NULL;
 	env.tls_cipher = s->tls_cipher;
 	env.account = s->account;
+	env.authenticated = s->sasl_method != NULL;
 	env.single_rcpt = s->nrcpts == 1 ? s->rcpts[0] : NULL;
 	env.now = util_now();
 	req->msg.data = message_prepare(s->msg, s->msglen, hdrend, &env, &req->msg.len);
