@@ -56,6 +56,16 @@ if [ ! -f "$ASAN_BUILD/build.ninja" ]; then
 fi
 ninja -C "$ASAN_BUILD" || exit 1
 
+echo "== cppcheck (warning, performance, portability)"
+if cppcheck --enable=warning,performance,portability --inline-suppr --error-exitcode=1 -q \
+	-D_GNU_SOURCE -Isrc --std=c11 src/; then
+	echo "cppcheck: clean"
+	passed=$((passed + 1))
+else
+	echo "cppcheck: FAILED"
+	failed=$((failed + 1))
+fi
+
 run_suite gcc "$BUILD"
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
