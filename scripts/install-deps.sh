@@ -7,7 +7,8 @@ BUILD="gcc clang libclang-rt-14-dev meson ninja-build pkg-config libssl-dev libe
 libsqlite3-dev libcrypt-dev openssl"
 TEST="$BUILD python3 python3-pytest python3-aiosmtpd swaks msmtp curl postfix
 libsasl2-modules sqlite3 iproute2 fail2ban libnet-ssleay-perl libio-socket-ssl-perl
-unbound python3-dkim python3-nacl python3-dnspython libmail-dkim-perl libnet-dns-perl"
+unbound python3-dkim python3-nacl python3-dnspython libmail-dkim-perl libnet-dns-perl
+strace cppcheck"
 case "${1:-build}" in
 build) want=$BUILD ;;
 test) want=$TEST ;;
