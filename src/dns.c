@@ -22,8 +22,11 @@
 #define RR_AAAA 28
 #define RCODE_NXDOMAIN 3
 
+struct query;
+
 struct dns {
 	struct ub_ctx *ctx;
+	struct query *pending;		/* queries not answered yet */
 	struct event *ev;
 	const struct config *cfg;
 	struct event_base *base;
@@ -32,6 +35,8 @@ struct dns {
 /* One outstanding libunbound query. */
 struct query {
 	struct dns *d;
+	struct query *prev, *next;	/* d->pending */
+	void (*abandon)(struct query *q);	/* at dns_free: release q->arg */
 	int async_id;
 	struct event *timer;
 	void (*done)(struct query *q, int err, struct ub_result *r);
@@ -97,6 +102,19 @@ fail:
 	return NULL;
 }
 
+static void
+query_free(struct query *q)
+{
+	if (q->prev)
+		q->prev->next = q->next;
+	else if (q->d->pending == q)
+		q->d->pending = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	event_free(q->timer);
+	free(q);
+}
+
 void
 dns_free(struct dns *d)
 {
@@ -106,14 +124,13 @@ dns_free(struct dns *d)
 		event_free(d->ev);
 	if (d->ctx)
 		ub_ctx_delete(d->ctx);	/* pending queries die without callbacks */
-	free(d);
-}
+	while (d->pending != NULL) {	/* so release what they hold */
+		struct query *q = d->pending;
 
-static void
-query_free(struct query *q)
-{
-	event_free(q->timer);
-	free(q);
+		q->abandon(q);
+		query_free(q);
+	}
+	free(d);
 }
 
 static void
@@ -139,7 +156,8 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 
 static void
 query_start(struct dns *d, const char *name, int rrtype,
-    void (*done)(struct query *, int, struct ub_result *), void *arg)
+    void (*done)(struct query *, int, struct ub_result *), void (*abandon)(struct query *),
+    void *arg)
 {
 	struct query *q = xcalloc(1, sizeof(*q));
 	struct timeval tv = { (time_t)d->cfg->dns_timeout, 0 };
@@ -147,7 +165,12 @@ query_start(struct dns *d, const char *name, int rrtype,
 
 	q->d = d;
 	q->done = done;
+	q->abandon = abandon;
 	q->arg = arg;
+	q->next = d->pending;
+	if (q->next)
+		q->next->prev = q;
+	d->pending = q;
 	q->rrtype = rrtype;
 	util_strlcpy(q->name, name, sizeof(q->name));
 	q->timer = evtimer_new(d->base, on_timeout, q);
@@ -242,6 +265,12 @@ mx_done(struct query *q, int err, struct ub_result *r)
 	free(l);
 }
 
+static void
+mx_abandon(struct query *q)
+{
+	free(q->arg);
+}
+
 void
 dns_mx(struct dns *d, const char *domain, dns_mx_cb cb, void *arg)
 {
@@ -249,7 +278,7 @@ dns_mx(struct dns *d, const char *domain, dns_mx_cb cb, void *arg)
 
 	l->cb = cb;
 	l->arg = arg;
-	query_start(d, domain, RR_MX, mx_done, l);
+	query_start(d, domain, RR_MX, mx_done, mx_abandon, l);
 }
 
 static size_t
@@ -333,6 +362,15 @@ addr_done(struct query *q, int err, struct ub_result *r)
 		addr_finish(l);
 }
 
+static void
+addr_abandon(struct query *q)
+{
+	struct addr_lookup *l = q->arg;
+
+	if (--l->pending == 0)
+		free(l);
+}
+
 /* numeric - an IP literal needs no lookup. */
 static bool
 numeric(const char *host, unsigned port, struct sockaddr_storage *ss)
@@ -370,6 +408,6 @@ dns_addrs(struct dns *d, const char *host, unsigned port, dns_addr_cb cb, void *
 	l->port = port;
 	l->pref = d->cfg->address_pref;
 	l->pending = 2;
-	query_start(d, host, RR_A, addr_done, l);
-	query_start(d, host, RR_AAAA, addr_done, l);
+	query_start(d, host, RR_A, addr_done, addr_abandon, l);
+	query_start(d, host, RR_AAAA, addr_done, addr_abandon, l);
 }

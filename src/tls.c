@@ -135,7 +135,7 @@ tls_new_session(struct tls_ctx *t, const char *servername)
 int
 tls_verified(struct ssl_st *ssl)
 {
-	return SSL_get_peer_certificate(ssl) != NULL && SSL_get_verify_result(ssl) == X509_V_OK;
+	return SSL_get0_peer_certificate(ssl) != NULL && SSL_get_verify_result(ssl) == X509_V_OK;
 }
 
 void
