@@ -38,6 +38,7 @@ struct netio {
 	bool tls;
 	bool skipping;			/* discarding an over-long line */
 	bool closing;			/* close once output is flushed */
+	bool lingering;			/* output done: discarding input until EOF */
 	bool paused;
 	struct tls_ctx *starttls;	/* pending STARTTLS, once output is flushed */
 	char servername[256];		/* for a client-side handshake */
@@ -64,6 +65,10 @@ on_read(struct bufferevent *bev, void *arg)
 {
 	struct netio *io = arg;
 
+	if (io->lingering) {
+		evbuffer_drain(bufferevent_get_input(bev), evbuffer_get_length(bufferevent_get_input(bev)));
+		return;
+	}
 	if (!io->paused && !io->closing)
 		io->cbs.on_input(io, io->arg);
 }
@@ -89,6 +94,27 @@ switch_to_tls(struct netio *io)
 	netio_attach(io, bev);
 }
 
+/*
+ * linger - the last reply is written. Closing a socket that still has
+ * unread input makes the kernel send a RST, which can destroy replies the
+ * peer has not read yet (a pipelining client that is still sending). So
+ * shut down our side, and discard input until the peer closes or 2 s pass.
+ * TLS connections are closed at once.
+ */
+static void
+linger(struct netio *io)
+{
+	struct timeval tv = { 2, 0 };
+
+	if (io->tls || shutdown(bufferevent_getfd(io->bev), SHUT_WR) == -1) {
+		io->cbs.on_close(io, io->arg, "closed");
+		return;
+	}
+	io->lingering = true;
+	bufferevent_set_timeouts(io->bev, &tv, NULL);
+	bufferevent_enable(io->bev, EV_READ);
+}
+
 static void
 on_write(struct bufferevent *bev, void *arg)
 {
@@ -98,8 +124,8 @@ on_write(struct bufferevent *bev, void *arg)
 		return;
 	if (io->starttls != NULL)
 		switch_to_tls(io);
-	else if (io->closing)
-		io->cbs.on_close(io, io->arg, "closed");
+	else if (io->closing && !io->lingering)
+		linger(io);
 }
 
 static void
@@ -125,6 +151,10 @@ on_event(struct bufferevent *bev, short what, void *arg)
 	struct netio *io = arg;
 	char why[256];
 
+	if (io->lingering) {
+		io->cbs.on_close(io, io->arg, "closed");
+		return;
+	}
 	if ((what & BEV_EVENT_CONNECTED) && io->connecting) {
 		io->connecting = false;
 		netio_set_timeout(io, io->timeout);
