@@ -226,6 +226,18 @@ copy_first(void *arg, const char *const *cols, int ncols)
 	c->found = true;
 }
 
+/* run_int - the first column of the first row as a number; dflt when NULL or no row. */
+static enum store_result
+run_int(struct store *st, const char *sql, const char *const *args, int64_t dflt, int64_t *out)
+{
+	char buf[32] = "";
+	struct copy_arg c = { buf, sizeof(buf), false };
+	enum store_result r = run(st, sql, args, copy_first, &c);
+
+	*out = buf[0] ? strtoll(buf, NULL, 10) : dflt;
+	return r;
+}
+
 enum store_result
 store_account_hash(struct store *st, const char *name, char *out, size_t outsz)
 {
@@ -421,17 +433,8 @@ store_due(struct store *st, int64_t now, int limit, store_list_cb cb, void *arg)
 enum store_result
 store_next_due(struct store *st, int64_t *out)
 {
-	struct copy_arg c;
-	char buf[32] = "";
-	enum store_result r;
-
-	c.out = buf;
-	c.outsz = sizeof(buf);
-	c.found = false;
-	r = run(st, "SELECT min(next_attempt) FROM recipients WHERE state IN ('queued', 'deferred')",
-	    NULL, copy_first, &c);
-	*out = buf[0] ? strtoll(buf, NULL, 10) : INT64_MAX;
-	return r;
+	return run_int(st, "SELECT min(next_attempt) FROM recipients"
+	    " WHERE state IN ('queued', 'deferred')", NULL, INT64_MAX, out);
 }
 
 enum store_result
@@ -503,17 +506,9 @@ enum store_result
 store_msg_pending(struct store *st, const char *msg, int64_t *out)
 {
 	const char *a[] = { msg, NULL };
-	struct copy_arg c;
-	char buf[32] = "0";
-	enum store_result r;
 
-	c.out = buf;
-	c.outsz = sizeof(buf);
-	c.found = false;
-	r = run(st, "SELECT count(*) FROM recipients WHERE msg = ?"
-	    " AND state IN ('queued', 'deferred')", a, copy_first, &c);
-	*out = strtoll(buf, NULL, 10);
-	return r;
+	return run_int(st, "SELECT count(*) FROM recipients WHERE msg = ?"
+	    " AND state IN ('queued', 'deferred')", a, 0, out);
 }
 
 enum store_result
@@ -556,16 +551,7 @@ store_queue_list(struct store *st, store_list_cb cb, void *arg)
 enum store_result
 store_queue_count(struct store *st, int64_t *out)
 {
-	struct copy_arg c;
-	char buf[32] = "0";
-	enum store_result r;
-
-	c.out = buf;
-	c.outsz = sizeof(buf);
-	c.found = false;
-	r = run(st, "SELECT count(*) FROM messages", NULL, copy_first, &c);
-	*out = strtoll(buf, NULL, 10);
-	return r;
+	return run_int(st, "SELECT count(*) FROM messages", NULL, 0, out);
 }
 
 static void
@@ -614,16 +600,13 @@ enum store_result
 store_queue_show(struct store *st, const char *id, FILE *out)
 {
 	const char *a[] = { id, NULL };
-	struct copy_arg c;
-	char found[4];
 	enum store_result r;
+	int64_t n;
 
-	c.out = found;
-	c.outsz = sizeof(found);
-	c.found = false;
-	r = run(st, "SELECT 1 FROM messages WHERE id = ?", a, copy_first, &c);
-	if (r != STORE_OK || !c.found)
-		return r != STORE_OK ? r : STORE_NOTFOUND;
+	if ((r = run_int(st, "SELECT count(*) FROM messages WHERE id = ?", a, 0, &n)) != STORE_OK)
+		return r;
+	if (n == 0)
+		return STORE_NOTFOUND;
 	r = run(st, "SELECT id, account, sender, client, params,"
 	    " datetime(arrival, 'unixepoch'), size FROM messages WHERE id = ?", a,
 	    print_envelope, out);
