@@ -37,7 +37,7 @@ fuzz: test-deps
 	@[ -f $(ASAN_BUILD)/build.ninja ] || CC=clang meson setup $(ASAN_BUILD) \
 		-Db_sanitize=address,undefined -Db_lundef=false -Dbuildtype=debug -Dfuzz=true
 	ninja -C $(ASAN_BUILD)
-	@for t in $(ASAN_BUILD)/tests/fuzz/fuzz_*; do n=$$(basename $$t); \
+	@for t in $(ASAN_BUILD)/tests/fuzz/fuzz_*; do [ -f $$t ] || continue; n=$$(basename $$t); \
 		mkdir -p $(ASAN_BUILD)/fuzz-out/$$n; \
 		echo "== $$n for $(FUZZ_SECONDS) s"; \
 		$$t -max_total_time=$(FUZZ_SECONDS) $(ASAN_BUILD)/fuzz-out/$$n tests/fuzz/corpus/$$n || exit 1; \

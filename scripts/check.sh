@@ -20,9 +20,9 @@ count_meson() {	# "Ok: 6  Expected Fail: 0  Fail: 0 ..." lines
 	passed=$((passed + ${ok:-0})) failed=$((failed + ${fail:-0})) skipped=$((skipped + ${skip:-0}))
 }
 
-count_pytest() {	# "=== 40 passed, 1 skipped in 3.2s ==="
+count_pytest() {	# "40 passed, 1 skipped in 3.2s" (or framed by ===)
 	local line n
-	line=$(grep -E '^=+ .*(passed|failed|error|skipped).* in [0-9.]+s' "$1" | tail -1)
+	line=$(grep -E '^(=+ )?[0-9]+ (passed|failed|error|skipped).* in [0-9.]+s' "$1" | tail -1)
 	for kind in passed failed error skipped; do
 		n=$(echo "$line" | grep -oE "[0-9]+ $kind" | awk '{print $1}')
 		case $kind in
@@ -73,7 +73,7 @@ run_suite asan "$ASAN_BUILD"
 
 echo "== fuzz: each target for ${FUZZ_SECONDS:=8} s on its corpus"
 for t in "$ASAN_BUILD"/tests/fuzz/fuzz_*; do
-	[ -x "$t" ] || continue
+	[ -f "$t" ] && [ -x "$t" ] || continue	# not the .p object folders
 	name=$(basename "$t")
 	mkdir -p "$log/$name"
 	if "$t" -max_total_time="$FUZZ_SECONDS" -print_final_stats=1 "$log/$name" \

@@ -25,11 +25,15 @@
 const char config_builtin[] =
     "# hikyaku built-in default configuration, used when no -c FILE is given\n"
     "# and " CONFIG_DEFAULT_PATH " does not exist. For trying hikyaku out:\n"
-    "# loopback only, high ports, a self-signed certificate made on first start.\n"
+    "# loopback only, high ports, a self-signed certificate made on first start,\n"
+    "# and every outgoing message handed to a local test sink on 127.0.0.1:2525\n"
+    "# instead of the recipients' MX: nothing leaves this machine. Until\n"
+    "# something listens there, mail waits in the queue.\n"
     "hostname localhost\n"
     "listen 127.0.0.1:2587 starttls\n"
     "listen 127.0.0.1:2465 tls\n"
     "spool ./var\n"
+    "route * 127.0.0.1:2525\n"
     "max-message-size 25M\n"
     "log stderr\n";
 
