@@ -26,13 +26,13 @@
 
 enum step {
 	C_CONNECT, C_BANNER, C_EHLO, C_HELO, C_STARTTLS, C_HANDSHAKE, C_READY,
-	C_MAIL, C_RCPT, C_DATA, C_DOT, C_RSET, C_QUIT,
+	C_REUSE, C_MAIL, C_RCPT, C_DATA, C_DOT, C_RSET, C_QUIT,
 };
 
 /* RFC 5321 section 4.5.3.2 timeouts, in seconds, capped by smtp-reply-timeout. */
 static const unsigned step_timeout[] = {
 	[C_CONNECT] = 30, [C_BANNER] = 300, [C_EHLO] = 300, [C_HELO] = 300,
-	[C_STARTTLS] = 300, [C_HANDSHAKE] = 300, [C_READY] = 300, [C_MAIL] = 300,
+	[C_STARTTLS] = 300, [C_HANDSHAKE] = 300, [C_READY] = 300, [C_REUSE] = 300, [C_MAIL] = 300,
 	[C_RCPT] = 300, [C_DATA] = 120, [C_DOT] = 600, [C_RSET] = 300, [C_QUIT] = 300,
 };
 
@@ -59,6 +59,7 @@ struct smtp_client {
 	size_t accepted;
 	bool *ok;		/* per recipient: RCPT accepted */
 	bool mail_failed;
+	unsigned transactions;	/* finished on this connection */
 };
 
 static void really_free(struct smtp_client *c);
@@ -160,6 +161,7 @@ decide_all(struct smtp_client *c, const struct reply *r, bool accepted)
 static void
 transaction_done(struct smtp_client *c)
 {
+	c->transactions++;
 	free(c->ok);
 	c->ok = NULL;
 	c->m = NULL;
@@ -194,21 +196,14 @@ refuse_early(struct smtp_client *c)
 	return true;
 }
 
-void
-smtp_client_send(struct smtp_client *c, struct smtp_client_msg *m)
+/* send_mail - MAIL, and with PIPELINING every RCPT and DATA too. */
+static void
+send_mail(struct smtp_client *c)
 {
+	struct smtp_client_msg *m = c->m;
 	char params[64] = "";
 	size_t i;
 
-	c->m = m;
-	c->next_rcpt = 0;
-	c->accepted = 0;
-	c->mail_failed = false;
-	c->ok = xcalloc(m->nrcpts, sizeof(bool));
-	for (i = 0; i < m->nrcpts; i++)
-		m->results[i].code = 0;
-	if (refuse_early(c))
-		return;
 	if (c->caps.has_size)
 		snprintf(params, sizeof(params), " SIZE=%zu", m->len);
 	if (m->body_8bit && c->caps.eightbitmime)
@@ -222,6 +217,41 @@ smtp_client_send(struct smtp_client *c, struct smtp_client_msg *m)
 	for (i = 0; i < m->nrcpts; i++)
 		send_rcpt(c, i);
 	send_line(c, "DATA");
+}
+
+/*
+ * smtp_client_send - a transaction. On a connection that has carried one
+ * before, RSET first: it proves the connection still works before the
+ * next message is committed to it.
+ */
+void
+smtp_client_send(struct smtp_client *c, struct smtp_client_msg *m)
+{
+	c->m = m;
+	c->next_rcpt = 0;
+	c->accepted = 0;
+	c->mail_failed = false;
+	c->ok = xcalloc(m->nrcpts, sizeof(bool));
+	for (size_t i = 0; i < m->nrcpts; i++)
+		m->results[i].code = 0;
+	if (refuse_early(c))
+		return;
+	if (c->transactions > 0) {
+		send_line(c, "RSET");
+		enter_step(c, C_REUSE);
+		return;
+	}
+	send_mail(c);
+}
+
+static void
+on_reuse(struct smtp_client *c)
+{
+	if (c->reply.code / 100 != 2) {
+		fail_reply(c, "RSET");
+		return;
+	}
+	send_mail(c);
 }
 
 static void
@@ -390,6 +420,7 @@ dispatch(struct smtp_client *c)
 	case C_EHLO:
 	case C_HELO: on_ehlo(c); break;
 	case C_STARTTLS: on_starttls(c); break;
+	case C_REUSE: on_reuse(c); break;
 	case C_MAIL: on_mail(c); break;
 	case C_RCPT: on_rcpt(c); break;
 	case C_DATA: on_data(c); break;

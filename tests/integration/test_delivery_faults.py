@@ -99,3 +99,23 @@ def test_garbage_dns_answers_defer(relay_factory):
         assert qid in relay.queue_ids()
     finally:
         dns.stop()
+
+
+REUSE = "127.0.0.63"
+
+
+def test_reused_connection_is_reset_first(world):
+    """The second message to a domain rides the idle connection, after an
+    RSET that proves the connection still works."""
+    world.sender_mx()
+    mx = world.raw_mx(REUSE, lambda conn, n: simple_smtp(conn, mx))
+    world.start(records=mx_records("again.example", (10, "mx.again.example", REUSE)))
+    q1 = world.submit("a@again.example")
+    world.wait_outcome(q1, "a@again.example", "sent")
+    q2 = world.submit("b@again.example")      # within the 2 s idle time
+    world.wait_outcome(q2, "b@again.example", "sent")
+    verbs = [c[:4].upper() for c in mx.commands]
+    assert len(mx.conns) == 1, verbs
+    assert verbs.count(b"MAIL") == 2, verbs
+    second = [i for i, v in enumerate(verbs) if v == b"MAIL"][1]
+    assert verbs[second - 1] == b"RSET", verbs
