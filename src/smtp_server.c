@@ -947,6 +947,7 @@ queue_message(struct session *s)
 	struct queue_req *req = xcalloc(1, sizeof(*req));
 	struct message_env env = { 0 };
 	size_t hdrend = msghdr_end(s->msg, s->msglen);
+
 	if (!check_header_from(s, hdrend)) {
 		free(req);
 		transaction_reset(s);
