@@ -2,7 +2,6 @@
  * auth.c - asynchronous password verification and the per-address throttle.
  */
 #include <netinet/in.h>
-#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,29 +28,20 @@ struct throttle {
 
 struct auth {
 	const struct config *cfg;
-	char *dbpath;
+	struct store_per_thread *stores;	/* each worker thread's connection */
 	struct worker_pool *wp;
-	pthread_key_t store_key;	/* each worker thread's store connection */
 	char dummy_hash[128];		/* checked for unknown users: same cost */
 	struct throttle table[AUTH_TABLE_SIZE];
 };
 
-static void
-store_destroy(void *p)
-{
-	store_close(p);
-}
-
 struct auth *
-auth_new(const struct config *cfg, const char *dbpath, struct worker_pool *wp)
+auth_new(const struct config *cfg, struct store_per_thread *stores, struct worker_pool *wp)
 {
 	struct auth *a = xcalloc(1, sizeof(*a));
 
 	a->cfg = cfg;
-	a->dbpath = xstrdup(dbpath);
+	a->stores = stores;
 	a->wp = wp;
-	if (pthread_key_create(&a->store_key, store_destroy) != 0)
-		fatal("pthread_key_create failed");
 	if (auth_hash_password("no such user", a->dummy_hash, sizeof(a->dummy_hash)) == -1)
 		fatal("crypt(3) cannot make yescrypt hashes");
 	return a;
@@ -62,8 +52,6 @@ auth_free(struct auth *a)
 {
 	if (a == NULL)
 		return;
-	pthread_key_delete(a->store_key);
-	free(a->dbpath);
 	free(a);
 }
 
@@ -105,16 +93,11 @@ auth_verify_password(const char *pass, const char *hash)
 static struct store *
 thread_store(struct auth *a)
 {
-	struct store *st = pthread_getspecific(a->store_key);
 	char err[256];
+	struct store *st = store_per_thread_get(a->stores, err, sizeof(err));
 
-	if (st != NULL)
-		return st;
-	if ((st = store_open(a->dbpath, err, sizeof(err))) == NULL) {
+	if (st == NULL)
 		log_warn("authentication: %s", err);
-		return NULL;
-	}
-	pthread_setspecific(a->store_key, st);
 	return st;
 }
 

@@ -30,8 +30,9 @@ struct auth_req {
 	struct auth *auth;		/* private */
 };
 
-/* auth_new - checks read hashes from the database at dbpath (one connection per worker thread). */
-struct auth *auth_new(const struct config *cfg, const char *dbpath, struct worker_pool *wp);
+/* auth_new - checks run on wp's threads and read hashes through stores. */
+struct auth *auth_new(const struct config *cfg, struct store_per_thread *stores,
+    struct worker_pool *wp);
 void auth_free(struct auth *a);
 
 /* auth_check - check req->user/req->pass; req->done(req) runs on the loop. */

@@ -31,8 +31,8 @@ usage(const char *text)
 	return 2;
 }
 
-static struct store *
-open_store(const struct config *cfg)
+struct store *
+cli_open_store(const struct config *cfg)
 {
 	char err[512], db[4096];
 	struct store *st;
@@ -45,12 +45,6 @@ open_store(const struct config *cfg)
 	if ((st = store_open(db, err, sizeof(err))) == NULL)
 		fprintf(stderr, "hikyaku: %s\n", err);
 	return st;
-}
-
-struct store *
-cli_open_store(const struct config *cfg)
-{
-	return open_store(cfg);
 }
 
 /* done - map a store result to an exit status, explaining failures. */
@@ -126,7 +120,7 @@ account_set(struct config *cfg, const char *name, bool generate, bool add)
 		return 1;
 	}
 	explicit_bzero(pw, sizeof(pw));
-	if ((st = open_store(cfg)) == NULL)
+	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;
 	r = add ? store_account_add(st, name, hash) : store_account_set_hash(st, name, hash);
 	return done(st, r, "account", name);
@@ -150,7 +144,7 @@ account_trust(struct config *cfg, const char *name, const char *cidr, bool add)
 		    cidr);
 		return 1;
 	}
-	if ((st = open_store(cfg)) == NULL)
+	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;
 	return done(st, add ? store_trust_add(st, name, cidr) : store_trust_del(st, name, cidr),
 	    add ? "account trust" : "account untrust", add ? name : cidr);
@@ -175,12 +169,12 @@ cli_account(struct config *cfg, int argc, char **argv)
 	if (strcmp(argv[1], "untrust") == 0 && argc == 4)
 		return account_trust(cfg, argv[2], argv[3], false);
 	if (strcmp(argv[1], "del") == 0 && argc == 3) {
-		if ((st = open_store(cfg)) == NULL)
+		if ((st = cli_open_store(cfg)) == NULL)
 			return 1;
 		return done(st, store_account_del(st, argv[2]), "account", argv[2]);
 	}
 	if (strcmp(argv[1], "list") == 0 && argc == 2) {
-		if ((st = open_store(cfg)) == NULL)
+		if ((st = cli_open_store(cfg)) == NULL)
 			return 1;
 		return done(st, store_account_list(st, print_account, NULL), "account list", "");
 	}
@@ -201,7 +195,7 @@ cli_grant(struct config *cfg, int argc, char **argv)
 	char pattern[ADDR_MAX + 2];
 
 	if (argc >= 2 && strcmp(argv[1], "list") == 0 && argc <= 3) {
-		if ((st = open_store(cfg)) == NULL)
+		if ((st = cli_open_store(cfg)) == NULL)
 			return 1;
 		return done(st, store_grant_list(st, argc == 3 ? argv[2] : NULL, print_grant, NULL),
 		    "grant list", "");
@@ -217,7 +211,7 @@ cli_grant(struct config *cfg, int argc, char **argv)
 	util_strlcpy(pattern, argv[3], sizeof(pattern));
 	for (char *p = strrchr(pattern, '@'); p && *p; p++)
 		*p = (char)tolower((unsigned char)*p);
-	if ((st = open_store(cfg)) == NULL)
+	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;
 	if (strcmp(argv[1], "add") == 0)
 		return done(st, store_grant_add(st, argv[2], pattern), "grant", pattern);
@@ -311,7 +305,7 @@ cli_queue(struct config *cfg, int argc, char **argv)
 	if (argc < 2 || argc > 3 || (argc == 3) != (strcmp(argv[1], "list") != 0 &&
 	    strcmp(argv[1], "flush") != 0))
 		return usage(use);
-	if ((st = open_store(cfg)) == NULL)
+	if ((st = cli_open_store(cfg)) == NULL)
 		return 1;
 	if (strcmp(argv[1], "list") == 0) {
 		r = store_queue_list(st, print_queue_row, &count);

@@ -50,9 +50,8 @@ struct cached_key {
 };
 
 struct dkim_signer {
-	char *dbpath;
 	char *dir;			/* where relative key files are */
-	pthread_key_t store_key;
+	struct store_per_thread *stores;	/* each worker thread's connection */
 	pthread_mutex_t lock;		/* guards cache and next */
 	struct cached_key cache[CACHE_SIZE];
 	size_t next;			/* the slot to reuse when full */
@@ -348,26 +347,18 @@ done:
 
 /* --- the signer --- */
 
-static void
-store_destroy(void *p)
-{
-	store_close(p);
-}
-
 struct dkim_signer *
-dkim_signer_new(const char *dbpath)
+dkim_signer_new(const char *dbpath, struct store_per_thread *stores)
 {
 	struct dkim_signer *sg = xcalloc(1, sizeof(*sg));
 	const char *slash = strrchr(dbpath, '/');
 
-	sg->dbpath = xstrdup(dbpath);
+	sg->stores = stores;
 	sg->dir = slash ? xstrndup(dbpath, (size_t)(slash - dbpath)) : xstrdup(".");
 	if (sg->dir[0] == '\0') {
 		free(sg->dir);
 		sg->dir = xstrdup("/");
 	}
-	if (pthread_key_create(&sg->store_key, store_destroy) != 0)
-		fatal("pthread_key_create failed");
 	if (pthread_mutex_init(&sg->lock, NULL) != 0)
 		fatal("pthread_mutex_init failed");
 	return sg;
@@ -382,24 +373,9 @@ dkim_signer_free(struct dkim_signer *sg)
 		return;
 	for (i = 0; i < CACHE_SIZE; i++)
 		dkim_key_free(sg->cache[i].key);
-	pthread_key_delete(sg->store_key);
 	pthread_mutex_destroy(&sg->lock);
-	free(sg->dbpath);
 	free(sg->dir);
 	free(sg);
-}
-
-static struct store *
-thread_store(struct dkim_signer *sg, char *err, size_t errsz)
-{
-	struct store *st = pthread_getspecific(sg->store_key);
-
-	if (st != NULL)
-		return st;
-	if ((st = store_open(sg->dbpath, err, errsz)) == NULL)
-		return NULL;
-	pthread_setspecific(sg->store_key, st);
-	return st;
 }
 
 /* A key row of the store. */
@@ -428,6 +404,18 @@ collect_row(void *arg, const char *const *cols, int ncols)
 	util_strlcpy(r->keyfile, cols[2], sizeof(r->keyfile));
 }
 
+/* key_ref - a new reference to k's key, for the caller to free with dkim_key_free. */
+static struct dkim_key *
+key_ref(const struct dkim_key *k)
+{
+	struct dkim_key *ref = xcalloc(1, sizeof(*ref));
+
+	ref->algo = k->algo;
+	ref->pkey = k->pkey;
+	EVP_PKEY_up_ref(k->pkey);
+	return ref;
+}
+
 /*
  * cached_key - a new reference to the key in path (loaded, or from the cache
  * while the file is unchanged); the caller frees it with dkim_key_free.
@@ -453,10 +441,7 @@ cached_key(struct dkim_signer *sg, const char *path, char *err, size_t errsz)
 			k = c->key;
 	}
 	if (k != NULL) {
-		ref = xcalloc(1, sizeof(*ref));
-		ref->algo = k->algo;
-		ref->pkey = k->pkey;
-		EVP_PKEY_up_ref(k->pkey);
+		ref = key_ref(k);
 		pthread_mutex_unlock(&sg->lock);
 		return ref;
 	}
@@ -476,10 +461,7 @@ cached_key(struct dkim_signer *sg, const char *path, char *err, size_t errsz)
 	c->ino = st.st_ino;
 	c->mtime = st.st_mtim;
 	c->key = k;
-	ref = xcalloc(1, sizeof(*ref));
-	ref->algo = k->algo;
-	ref->pkey = k->pkey;
-	EVP_PKEY_up_ref(k->pkey);
+	ref = key_ref(k);
 	pthread_mutex_unlock(&sg->lock);
 	return ref;
 }
@@ -590,7 +572,7 @@ dkim_signer_sign(struct dkim_signer *sg, const char *msg, size_t len, int64_t no
 		res = DKIM_NONE;
 		goto done;
 	}
-	if ((st = thread_store(sg, note, notesz)) == NULL ||
+	if ((st = store_per_thread_get(sg->stores, note, notesz)) == NULL ||
 	    find_keys(st, domain, &d, rows, note, notesz) == -1)
 		goto done;
 	if (rows->n == 0) {

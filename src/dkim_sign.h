@@ -21,6 +21,7 @@ enum dkim_algo { DKIM_RSA_SHA256, DKIM_ED25519_SHA256 };
 
 struct dkim_key;
 struct dkim_signer;
+struct store_per_thread;
 
 /* dkim_algo_name - the a= value: "rsa-sha256" or "ed25519-sha256". */
 const char *dkim_algo_name(enum dkim_algo a);
@@ -72,9 +73,10 @@ size_t dkim_sign_with(const struct dkim_key *k, const char *domain, const char *
     const char *msg, size_t len, const char *bh, int64_t now, char *out, size_t outsz,
     char *err, size_t errsz);
 
-/* dkim_signer_new - a signer reading keys listed in the store at dbpath;
- * relative key file names are relative to the directory of dbpath. */
-struct dkim_signer *dkim_signer_new(const char *dbpath);
+/* dkim_signer_new - a signer reading keys listed in the store at dbpath,
+ * through stores (one connection per worker thread); relative key file
+ * names are relative to the directory of dbpath. */
+struct dkim_signer *dkim_signer_new(const char *dbpath, struct store_per_thread *stores);
 /* dkim_signer_free - after every thread that used it has stopped. */
 void dkim_signer_free(struct dkim_signer *sg);
 

@@ -185,18 +185,27 @@ netio_attach(struct netio *io, struct bufferevent *bev)
 	bufferevent_enable(bev, io->paused ? EV_WRITE : EV_READ | EV_WRITE);
 }
 
-struct netio *
-netio_new(struct event_base *base, int fd, struct tls_ctx *tls,
-    const struct netio_cbs *cbs, void *arg)
+/* netio_alloc - a netio for socket fd, not yet attached to a bufferevent. */
+static struct netio *
+netio_alloc(struct event_base *base, int fd, const struct netio_cbs *cbs, void *arg)
 {
 	struct netio *io = xcalloc(1, sizeof(*io));
-	struct bufferevent *bev;
 
 	io->base = base;
 	io->fd = fd;
 	io->cbs = *cbs;
 	io->arg = arg;
 	io->timeout = 300;
+	return io;
+}
+
+struct netio *
+netio_new(struct event_base *base, int fd, struct tls_ctx *tls,
+    const struct netio_cbs *cbs, void *arg)
+{
+	struct netio *io = netio_alloc(base, fd, cbs, arg);
+	struct bufferevent *bev;
+
 	evutil_make_socket_nonblocking(fd);
 	if (tls != NULL) {
 		bev = bufferevent_openssl_socket_new(base, fd, tls_new_session(tls, NULL),
@@ -325,20 +334,14 @@ struct netio *
 netio_connect(struct event_base *base, const struct sockaddr *sa, socklen_t salen,
     unsigned timeout, const struct netio_cbs *cbs, void *arg)
 {
-	struct netio *io = xcalloc(1, sizeof(*io));
+	struct netio *io;
 	struct bufferevent *bev;
 	struct timeval tv = { (time_t)timeout, 0 };
 	int fd;
 
-	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1) {
-		free(io);
+	if ((fd = socket(sa->sa_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0)) == -1)
 		return NULL;
-	}
-	io->base = base;
-	io->fd = fd;
-	io->cbs = *cbs;
-	io->arg = arg;
-	io->timeout = 300;
+	io = netio_alloc(base, fd, cbs, arg);
 	io->connecting = true;
 	if ((bev = bufferevent_socket_new(base, fd, 0)) == NULL)
 		panic("cannot create a bufferevent");

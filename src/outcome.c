@@ -27,18 +27,15 @@ outcome_backoff(const struct config *cfg, int attempts)
 	return d > (int64_t)cfg->retry_max ? (int64_t)cfg->retry_max : d;
 }
 
-struct attempts_arg {
-	const char *rcpt;
-	int attempts;
-};
-
+/* find_attempts - one stored recipient row: its attempts so far into o. */
 static void
 find_attempts(void *arg, const char *const *cols, int ncols)
 {
-	struct attempts_arg *a = arg;
+	struct outcome *o = arg;
 
-	if (strcmp(cols[0], a->rcpt) == 0)
-		a->attempts = atoi(cols[2]);
+	for (size_t i = 0; i < o->n; i++)
+		if (strcmp(cols[0], o->rcpts[i].rcpt) == 0)
+			o->rcpts[i].attempts = atoi(cols[2]);
 }
 
 /* decide - the new state of one recipient, expiry included. */
@@ -121,17 +118,16 @@ static enum store_result
 record(struct store *st, struct outcome *o)
 {
 	struct outcome_rcpt *r;
-	struct attempts_arg a;
 	enum store_result res;
 	size_t i;
 
+	for (i = 0; i < o->n; i++)
+		o->rcpts[i].attempts = 0;
+	if ((res = store_msg_rcpts(st, o->msg, find_attempts, o)) != STORE_OK)
+		return res;
 	for (i = 0; i < o->n; i++) {
 		r = &o->rcpts[i];
-		a.rcpt = r->rcpt;
-		a.attempts = 0;
-		if ((res = store_msg_rcpts(st, o->msg, find_attempts, &a)) != STORE_OK)
-			return res;
-		decide(o, r, a.attempts);
+		decide(o, r, r->attempts);
 		res = store_rcpt_update(st, o->msg, r->rcpt, state_names[r->final_state], r->attempts,
 		    r->next_attempt, r->reply, r->dsn, r->relay);
 		if (res != STORE_OK && res != STORE_NOTFOUND)

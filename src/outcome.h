@@ -31,7 +31,7 @@ struct outcome_rcpt {
 	char tls[64];		/* "TLSv1.3/unverified", "none" */
 	/* set by outcome_apply: */
 	enum outcome_state final_state;
-	int attempts;
+	int attempts;			/* attempts made, this one included */
 	int64_t next_attempt;
 };
 

@@ -57,27 +57,6 @@ take_batch(struct queue *q)
 	return batch;
 }
 
-static enum store_result
-insert_one(struct queue *q, struct queue_req *req)
-{
-	enum store_result r;
-	int tries;
-
-	for (tries = 0; tries < 3; tries++) {
-		if (tries > 0 || req->msg.id[0] == '\0')
-			util_queue_id(req->msg.id);
-		if ((r = store_savepoint(q->st)) != STORE_OK)
-			return r;
-		r = store_msg_insert(q->st, &req->msg);
-		if (r == STORE_OK)
-			return store_release(q->st);
-		store_rollback_savepoint(q->st);
-		if (r != STORE_EXISTS)	/* an id clash: draw another */
-			return r;
-	}
-	return r;
-}
-
 /* apply_one - run a change in its own savepoint. */
 static enum store_result
 apply_one(struct queue *q, struct queue_req *req)
@@ -99,7 +78,8 @@ queue_insert_new(struct store *st, struct store_msg *m)
 	int tries;
 
 	for (tries = 0; tries < 3 && r == STORE_EXISTS; tries++) {
-		util_queue_id(m->id);
+		if (tries > 0 || m->id[0] == '\0')	/* an id clash: draw another */
+			util_queue_id(m->id);
 		if ((r = store_savepoint(st)) != STORE_OK)
 			return r;
 		if ((r = store_msg_insert(st, m)) == STORE_OK)
@@ -120,7 +100,8 @@ write_batch(struct queue *q, struct queue_req *batch)
 		if (r != STORE_OK)
 			req->result = r;
 		else
-			req->result = req->apply ? apply_one(q, req) : insert_one(q, req);
+			req->result = req->apply ? apply_one(q, req) :
+			    queue_insert_new(q->st, &req->msg);
 		if (req->result != STORE_OK)
 			util_strlcpy(req->errmsg, store_errmsg(q->st), sizeof(req->errmsg));
 	}

@@ -42,8 +42,9 @@ struct queue *queue_new(const char *dbpath, struct mailbox *mb, char *err, size_
 /* queue_commit - queue req for the next batch; req->done runs on the loop. */
 void queue_commit(struct queue *q, struct queue_req *req);
 /*
- * queue_insert_new - insert m with a fresh id (redrawn on a clash) into st
- * inside the caller's transaction. For messages the system makes (DSNs).
+ * queue_insert_new - insert m into st inside the caller's transaction, in
+ * its own savepoint: with m->id, or a fresh id when m->id is empty; an id
+ * that clashes is redrawn. For sessions' messages and for DSNs alike.
  */
 enum store_result queue_insert_new(struct store *st, struct store_msg *m);
 

@@ -105,7 +105,7 @@ demo_account(const struct config *cfg, struct store *st)
 
 /* start_delivery - DNS, the TLS client context and the scheduler. */
 static void
-start_delivery(struct server *srv, struct scheduler_env *env, struct mailbox *mb)
+start_delivery(struct server *srv, struct scheduler_env *env)
 {
 	char err[512];
 
@@ -150,6 +150,7 @@ serve_run(struct config *cfg)
 	struct worker_pool *wp;
 	struct event *sigterm, *sigint;
 	struct scheduler_env sched_env = { 0 };
+	struct store_per_thread *stores;
 	char err[512], db[4096];
 
 	signal(SIGPIPE, SIG_IGN);
@@ -175,10 +176,11 @@ serve_run(struct config *cfg)
 	if ((srv.queue = queue_new(db, mb, err, sizeof(err))) == NULL)
 		fatal("%s", err);
 	wp = worker_pool_new(mb, (int)cfg->workers);
-	srv.auth = auth_new(cfg, db, wp);
+	stores = store_per_thread_new(db);
+	srv.auth = auth_new(cfg, stores, wp);
 	srv.wp = wp;
-	srv.signer = dkim_signer_new(db);
-	start_delivery(&srv, &sched_env, mb);
+	srv.signer = dkim_signer_new(db, stores);
+	start_delivery(&srv, &sched_env);
 	sigterm = evsignal_new(srv.base, SIGTERM, on_signal, srv.base);
 	sigint = evsignal_new(srv.base, SIGINT, on_signal, srv.base);
 	evsignal_add(sigterm, NULL);
@@ -189,7 +191,8 @@ serve_run(struct config *cfg)
 	listeners_free(ls);
 	smtp_server_shutdown(&srv);
 	scheduler_stop(srv.scheduler);
-	worker_pool_free(wp);
+	worker_pool_free(wp);	/* its threads closed their connections on exit */
+	store_per_thread_free(stores);
 	dkim_signer_free(srv.signer);
 	queue_free(srv.queue);
 	mailbox_flush(mb);

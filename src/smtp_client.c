@@ -7,7 +7,6 @@
  * always consumed in order. Callbacks may free the client; a depth counter
  * defers the real free until the handler that called out has unwound.
  */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -509,16 +508,9 @@ static const struct netio_cbs client_cbs = { on_input, on_close, on_tls, on_conn
 static void
 describe(struct smtp_client *c, const struct sockaddr *sa)
 {
-	char ip[INET6_ADDRSTRLEN] = "?";
-	unsigned port = 0;
+	char ip[INET6_ADDRSTRLEN];
+	unsigned port = util_sockaddr_ip(sa, ip, sizeof(ip));
 
-	if (sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, ip, sizeof(ip));
-		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, ip, sizeof(ip));
-		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-	}
 	snprintf(c->relay, sizeof(c->relay), "%s[%s]:%u", c->host, ip, port);
 }
 

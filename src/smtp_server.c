@@ -8,7 +8,6 @@
  * client vanished while parked is freed by that callback (dead). Every
  * state change goes through enter_state().
  */
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -92,6 +91,7 @@ struct session {
 };
 
 static void session_process(struct session *s);
+static void session_resume(struct session *s);
 
 /* --- state, replies, teardown --- */
 
@@ -650,10 +650,8 @@ auth_resume_after_delay(struct netio *io, void *arg)
 		session_free(s);
 		return;
 	}
-	enter_state(s, S_READY);
 	error(s, 535, "5.7.8", "Authentication credentials invalid");
-	netio_pause(s->io, false);
-	session_process(s);
+	session_resume(s);
 }
 
 static void
@@ -677,14 +675,10 @@ auth_done(struct auth_req *req)
 		if (!load_grants(s)) {
 			s->account[0] = '\0';
 			s->sasl_method = NULL;
-			enter_state(s, S_READY);
 			reply(s, 454, "4.7.0", "Temporary authentication failure");
-		} else {
-			enter_state(s, S_READY);
+		} else
 			reply(s, 235, "2.7.0", "Authentication successful");
-		}
-		netio_pause(s->io, false);
-		session_process(s);
+		session_resume(s);
 		return;
 	}
 	log_warn("unknown[%s]: SASL %s authentication failed: user=%s", s->ip, method, req->user);
@@ -846,10 +840,7 @@ commit_done(struct queue_req *req)
 	free((void *)m->data);
 	free(req);
 	transaction_reset(s);
-	if (s->state == S_BUSY)
-		enter_state(s, S_READY);
-	netio_pause(s->io, false);
-	session_process(s);
+	session_resume(s);
 }
 
 /* A DKIM signing job: dkim_signer_sign() on a worker, sign_done() on the loop. */
@@ -915,10 +906,7 @@ sign_done(void *arg)
 	}
 	error(s, 451, "4.3.0", "Error: cannot sign the message; try again later");
 	transaction_reset(s);
-	if (s->state == S_BUSY)
-		enter_state(s, S_READY);
-	netio_pause(s->io, false);
-	session_process(s);
+	session_resume(s);
 }
 
 /*
@@ -1085,6 +1073,18 @@ session_process(struct session *s)
 	}
 }
 
+/*
+ * session_resume - after a parked step (password check, signing, commit)
+ * has replied: back to READY (unless closing) and on with buffered input.
+ */
+static void
+session_resume(struct session *s)
+{
+	enter_state(s, S_READY);
+	netio_pause(s->io, false);
+	session_process(s);
+}
+
 static void
 on_input(struct netio *io, void *arg)
 {
@@ -1128,17 +1128,8 @@ static const struct netio_cbs session_cbs = { on_input, on_close, on_tls, NULL }
 static void
 describe_peer(struct session *s, const struct sockaddr *sa)
 {
-	unsigned port = 0;
+	unsigned port = util_sockaddr_ip(sa, s->ip, sizeof(s->ip));
 
-	if (sa->sa_family == AF_INET) {
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, s->ip, sizeof(s->ip));
-		port = ntohs(((const struct sockaddr_in *)sa)->sin_port);
-	} else if (sa->sa_family == AF_INET6) {
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, s->ip,
-		    sizeof(s->ip));
-		port = ntohs(((const struct sockaddr_in6 *)sa)->sin6_port);
-	} else
-		util_strlcpy(s->ip, "unknown", sizeof(s->ip));
 	snprintf(s->client, sizeof(s->client), "unknown[%s]:%u", s->ip, port);
 }
 

@@ -8,6 +8,7 @@
  * queue inserts, which keep theirs.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -132,6 +133,48 @@ store_open(const char *path, char *err, size_t errsz)
 fail:
 	store_close(st);
 	return NULL;
+}
+
+struct store_per_thread {
+	char *path;
+	pthread_key_t key;
+};
+
+static void
+per_thread_close(void *st)
+{
+	store_close(st);
+}
+
+struct store_per_thread *
+store_per_thread_new(const char *path)
+{
+	struct store_per_thread *pt = xcalloc(1, sizeof(*pt));
+
+	pt->path = xstrdup(path);
+	if (pthread_key_create(&pt->key, per_thread_close) != 0)
+		fatal("pthread_key_create failed");
+	return pt;
+}
+
+struct store *
+store_per_thread_get(struct store_per_thread *pt, char *err, size_t errsz)
+{
+	struct store *st = pthread_getspecific(pt->key);
+
+	if (st == NULL && (st = store_open(pt->path, err, errsz)) != NULL)
+		pthread_setspecific(pt->key, st);
+	return st;
+}
+
+void
+store_per_thread_free(struct store_per_thread *pt)
+{
+	if (pt == NULL)
+		return;
+	pthread_key_delete(pt->key);
+	free(pt->path);
+	free(pt);
 }
 
 void

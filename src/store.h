@@ -35,6 +35,19 @@ void store_close(struct store *st);
 /* store_errmsg - the last error on this connection, for logs. */
 const char *store_errmsg(struct store *st);
 
+/*
+ * One connection per thread to the same database: opened on a thread's
+ * first store_per_thread_get(), closed when that thread exits. For the
+ * worker threads, which password checks and DKIM signing share. Free it
+ * only after those threads have been joined.
+ */
+struct store_per_thread;
+
+struct store_per_thread *store_per_thread_new(const char *path);
+/* store_per_thread_get - this thread's connection; NULL with err filled. */
+struct store *store_per_thread_get(struct store_per_thread *pt, char *err, size_t errsz);
+void store_per_thread_free(struct store_per_thread *pt);
+
 /* Accounts. Hashes are crypt(3) strings; the store never sees a password. */
 enum store_result store_account_add(struct store *st, const char *name, const char *hash);
 enum store_result store_account_del(struct store *st, const char *name);

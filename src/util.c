@@ -1,7 +1,9 @@
 /*
  * util.c - allocation, fatal errors, number parsing, ids, dates and escaping.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
+#include <netinet/in.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -275,4 +277,18 @@ util_base64_decode(const char *in, size_t len, char *out, size_t outsz)
 	memcpy(out, tmp, (size_t)n - pad);
 	OPENSSL_cleanse(tmp, sizeof(tmp));
 	return n - (int)pad;
+}
+
+unsigned
+util_sockaddr_ip(const struct sockaddr *sa, char *ip, size_t ipsz)
+{
+	const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->sa_family == AF_INET && inet_ntop(AF_INET, &s4->sin_addr, ip, (socklen_t)ipsz))
+		return ntohs(s4->sin_port);
+	if (sa->sa_family == AF_INET6 && inet_ntop(AF_INET6, &s6->sin6_addr, ip, (socklen_t)ipsz))
+		return ntohs(s6->sin6_port);
+	util_strlcpy(ip, "?", ipsz);
+	return 0;
 }

@@ -58,6 +58,14 @@ void util_escape(const char *s, size_t len, char *out, size_t outsz);
  */
 int util_base64_decode(const char *in, size_t len, char *out, size_t outsz);
 
+struct sockaddr;
+
+/*
+ * util_sockaddr_ip - the numeric address of an IPv4 or IPv6 sa into ip
+ * ("?" for another family); returns its port.
+ */
+unsigned util_sockaddr_ip(const struct sockaddr *sa, char *ip, size_t ipsz);
+
 /* util_strlcpy - BSD strlcpy; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t dstsz);
 
