@@ -5,8 +5,8 @@
  * The signer keeps loaded keys in a small cache guarded by a mutex; a
  * cached key is used again only while its file is unchanged (same inode and
  * modification time), so "dkim del" and a new "dkim keygen" take effect on
- * the next message without a restart. Each worker thread opens its own
- * store connection, as auth.c does.
+ * the next message without a restart. Each worker thread reads the store
+ * through its own connection (store_per_thread, shared with auth.c).
  */
 #include <errno.h>
 #include <fcntl.h>
