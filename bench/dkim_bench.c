@@ -13,9 +13,9 @@
 #include <string.h>
 #include <time.h>
 
-#include "dkim.h"
-#include "dkim_sign.h"
-#include "util.h"
+#include "dkim/dkim.h"
+#include "dkim/dkim_sign.h"
+#include "lib/util.h"
 
 #define MSG_SIZE 4096
 

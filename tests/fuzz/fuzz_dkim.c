@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dkim.h"
-#include "msghdr.h"
+#include "dkim/dkim.h"
+#include "lib/msghdr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

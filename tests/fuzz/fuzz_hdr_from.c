@@ -7,9 +7,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "addr.h"
-#include "hdr_from.h"
-#include "msghdr.h"
+#include "lib/addr.h"
+#include "lib/hdr_from.h"
+#include "lib/msghdr.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

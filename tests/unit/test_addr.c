@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "addr.h"
+#include "lib/addr.h"
 #include "t.h"
 
 #define U ADDR_ALLOW_UTF8

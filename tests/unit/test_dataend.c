@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataend.h"
+#include "lib/dataend.h"
 #include "t.h"
 
 #define BIG (64 * 1024)

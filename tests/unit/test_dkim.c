@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dataend.h"
-#include "dkim.h"
-#include "msghdr.h"
+#include "lib/dataend.h"
+#include "dkim/dkim.h"
+#include "lib/msghdr.h"
 #include "t.h"
 
 struct buf {

@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "hdr_from.h"
+#include "lib/hdr_from.h"
 #include "t.h"
 
 struct from_case {

@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "msghdr.h"
+#include "lib/msghdr.h"
 #include "t.h"
 
 struct end_case {

@@ -4,7 +4,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include "policy.h"
+#include "submit/policy.h"
 #include "t.h"
 
 static struct sockaddr_storage

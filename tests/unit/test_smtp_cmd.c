@@ -5,7 +5,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "smtp_cmd.h"
+#include "submit/smtp_cmd.h"
 #include "t.h"
 
 struct line_case {

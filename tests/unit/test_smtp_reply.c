@@ -4,8 +4,8 @@
  */
 #include <stdint.h>
 
-#include "dns.h"
-#include "smtp_reply.h"
+#include "dns/dns.h"
+#include "lib/smtp_reply.h"
 #include "t.h"
 
 /* feed - all lines of a reply; returns the last feed result. */

@@ -1,0 +1,98 @@
+/*
+ * config.h - the configuration file: "keyword value" lines, '#' comments.
+ * Owns struct config and everything it points to; config_free() releases it.
+ */
+#ifndef HIKYAKU_CONFIG_H
+#define HIKYAKU_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#include "lib/log.h"
+
+#define CONFIG_DEFAULT_PATH "/etc/hikyaku/hikyaku.conf"
+#define CONFIG_MAX_LISTEN 16
+#define CONFIG_MAX_ROUTES 64
+
+enum address_pref { ADDR_PREF_ANY, ADDR_PREF_IPV4, ADDR_PREF_IPV6 };
+
+/* route DOMAIN HOST[:PORT]: mail for DOMAIN ("*": all) goes to HOST, no MX lookup. */
+struct config_route {
+	char domain[256];
+	char host[256];		/* a name (A/AAAA looked up) or an IP address */
+	unsigned port;
+};
+
+enum listen_mode { LISTEN_STARTTLS, LISTEN_TLS };
+
+struct config_listen {
+	char name[80];			/* "127.0.0.1:2587" as written */
+	enum listen_mode mode;
+	struct sockaddr_storage ss;
+	socklen_t sslen;
+};
+
+struct config {
+	char *path;			/* the file read, or "(built-in default)" */
+	bool builtin;			/* the embedded default was used */
+	char *hostname;
+	struct config_listen listen[CONFIG_MAX_LISTEN];
+	size_t nlisten;
+	char *tls_cert;			/* NULL: generated under spool/tls */
+	char *tls_key;
+	char *spool;
+	char *user;			/* NULL: do not drop privileges */
+	enum log_target log;
+	uint64_t max_message_size;
+	uint64_t max_recipients;
+	uint64_t min_free_space;
+	uint64_t max_errors;
+	uint64_t max_sessions;
+	uint64_t smtp_timeout;
+	uint64_t auth_max_failures;
+	uint64_t auth_ban_time;
+	uint64_t auth_fail_delay;
+	uint64_t workers;
+
+	/* delivery */
+	char *resolver;			/* "127.0.0.1@53" for libunbound; NULL: resolv.conf */
+	struct config_route routes[CONFIG_MAX_ROUTES];
+	size_t nroutes;
+	enum address_pref address_pref;
+	uint64_t max_connections;
+	uint64_t max_connections_per_domain;
+	uint64_t retry_min;
+	uint64_t retry_max;
+	uint64_t queue_lifetime;
+	uint64_t delay_warning;		/* 0: never warn */
+	uint64_t dns_timeout;
+	uint64_t smtp_connect_timeout;
+	uint64_t smtp_reply_timeout;	/* caps the RFC 5321 per-stage timeouts */
+	uint64_t queue_scan_interval;
+};
+
+/* config_route_for - the route for domain (exact, else "*"), or NULL. */
+const struct config_route *config_route_for(const struct config *cfg, const char *domain);
+
+/* The embedded default configuration used by "make run". */
+extern const char config_builtin[];
+
+/*
+ * config_load - read path, or, when path is NULL, CONFIG_DEFAULT_PATH if it
+ * exists and the embedded default otherwise. On error writes
+ * "FILE:LINE: what was expected" to err and returns NULL. Caller owns result.
+ */
+struct config *config_load(const char *path, char *err, size_t errsz);
+
+/* config_parse - parse text as if read from name. Same contract as config_load. */
+struct config *config_parse(const char *text, size_t len, const char *name,
+    char *err, size_t errsz);
+
+void config_free(struct config *cfg);
+
+/* config_db_path - "SPOOL/hikyaku.db" into out. */
+void config_db_path(const struct config *cfg, char *out, size_t outsz);
+
+#endif

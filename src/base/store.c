@@ -1,0 +1,705 @@
+/*
+ * store.c - SQLite-backed store of accounts, grants, trusted networks and
+ * the queue. The only file that includes sqlite3.h.
+ *
+ * Each public function runs one prepared statement (or a small fixed set)
+ * and maps SQLite's result onto enum store_result. Statements are prepared
+ * per call: these paths are not hot enough to justify a cache, except the
+ * queue inserts, which keep theirs.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
+#include <sys/stat.h>
+
+#include <sqlite3.h>
+
+#include "base/store.h"
+#include "lib/util.h"
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *ins_msg;		/* cached for the queue writer */
+	sqlite3_stmt *ins_rcpt;
+	char err[256];
+};
+
+static const char schema[] =
+    "CREATE TABLE IF NOT EXISTS accounts("
+    " name TEXT PRIMARY KEY, hash TEXT NOT NULL, created INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grants("
+    " account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
+    " pattern TEXT NOT NULL COLLATE NOCASE, PRIMARY KEY(account, pattern));"
+    "CREATE TABLE IF NOT EXISTS trusts("
+    " account TEXT NOT NULL REFERENCES accounts(name) ON DELETE CASCADE,"
+    " cidr TEXT NOT NULL, PRIMARY KEY(account, cidr));"
+    "CREATE TABLE IF NOT EXISTS messages("
+    " id TEXT PRIMARY KEY, account TEXT NOT NULL, sender TEXT NOT NULL,"
+    " client TEXT NOT NULL, params TEXT NOT NULL, smtputf8 INTEGER NOT NULL,"
+    " body_8bit INTEGER NOT NULL, arrival INTEGER NOT NULL,"
+    " warned INTEGER NOT NULL DEFAULT 0,"
+    " size INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS recipients("
+    " msg TEXT NOT NULL REFERENCES messages(id) ON DELETE CASCADE,"
+    " rcpt TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'queued',"
+    " attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,"
+    " last_reply TEXT, dsn TEXT, relay TEXT, PRIMARY KEY(msg, rcpt));"
+    "CREATE INDEX IF NOT EXISTS recipients_due ON recipients(state, next_attempt);"
+    "CREATE TABLE IF NOT EXISTS dkim_keys("
+    " domain TEXT NOT NULL COLLATE NOCASE, selector TEXT NOT NULL, algo TEXT NOT NULL,"
+    " keyfile TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(domain, selector));"
+    "PRAGMA user_version = 1;";
+
+static enum store_result
+fail(struct store *st, int rc)
+{
+	snprintf(st->err, sizeof(st->err), "%s", sqlite3_errmsg(st->db));
+	if (rc == SQLITE_FULL || (rc & 0xff) == SQLITE_FULL)
+		return STORE_FULL;
+	if ((rc & 0xff) == SQLITE_CONSTRAINT)
+		return STORE_EXISTS;
+	return STORE_ERROR;
+}
+
+const char *
+store_errmsg(struct store *st)
+{
+	return st->err;
+}
+
+static int
+store_exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(st->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		snprintf(st->err, sizeof(st->err), "%s", msg ? msg : sqlite3_errstr(rc));
+		sqlite3_free(msg);
+	}
+	return rc;
+}
+
+static int
+store_schema(struct store *st)
+{
+	sqlite3_stmt *s;
+	int version = -1;
+
+	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
+		return -1;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		version = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	if (version > STORE_SCHEMA_VERSION) {
+		snprintf(st->err, sizeof(st->err),
+		    "database schema version %d is newer than this hikyaku (%d)",
+		    version, STORE_SCHEMA_VERSION);
+		return -1;
+	}
+	if (version == STORE_SCHEMA_VERSION)
+		return 0;
+	return store_exec(st, schema) == SQLITE_OK ? 0 : -1;
+}
+
+struct store *
+store_open(const char *path, char *err, size_t errsz)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	mode_t old = umask(077);
+	int rc;
+
+	rc = sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
+	    SQLITE_OPEN_NOMUTEX, NULL);
+	umask(old);
+	if (rc != SQLITE_OK) {
+		snprintf(err, errsz, "cannot open database %s: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : sqlite3_errstr(rc));
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	sqlite3_extended_result_codes(st->db, 1);
+	if (store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+	    "PRAGMA foreign_keys=ON;") != SQLITE_OK || store_schema(st) == -1) {
+		snprintf(err, errsz, "cannot set up database %s: %s", path, st->err);
+		goto fail;
+	}
+	return st;
+fail:
+	store_close(st);
+	return NULL;
+}
+
+struct store_per_thread {
+	char *path;
+	pthread_key_t key;
+};
+
+static void
+per_thread_close(void *st)
+{
+	store_close(st);
+}
+
+struct store_per_thread *
+store_per_thread_new(const char *path)
+{
+	struct store_per_thread *pt = xcalloc(1, sizeof(*pt));
+
+	pt->path = xstrdup(path);
+	if (pthread_key_create(&pt->key, per_thread_close) != 0)
+		fatal("pthread_key_create failed");
+	return pt;
+}
+
+struct store *
+store_per_thread_get(struct store_per_thread *pt, char *err, size_t errsz)
+{
+	struct store *st = pthread_getspecific(pt->key);
+
+	if (st == NULL && (st = store_open(pt->path, err, errsz)) != NULL)
+		pthread_setspecific(pt->key, st);
+	return st;
+}
+
+void
+store_per_thread_free(struct store_per_thread *pt)
+{
+	if (pt == NULL)
+		return;
+	pthread_key_delete(pt->key);
+	free(pt->path);
+	free(pt);
+}
+
+void
+store_close(struct store *st)
+{
+	if (st == NULL)
+		return;
+	sqlite3_finalize(st->ins_msg);
+	sqlite3_finalize(st->ins_rcpt);
+	sqlite3_close(st->db);
+	free(st);
+}
+
+/*
+ * run - prepare sql, bind the NULL-terminated text arguments, step to the
+ * end; for each row call cb with its columns as strings. Returns STORE_OK,
+ * or STORE_NOTFOUND when a change statement touched no row.
+ */
+static enum store_result
+run(struct store *st, const char *sql, const char *const *args, store_list_cb cb,
+    void *arg)
+{
+	const char *cols[16];
+	enum store_result r = STORE_OK;
+	sqlite3_stmt *s;
+	int rc, i, n, ro;
+
+	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK)
+		return fail(st, rc);
+	for (i = 0; args && args[i]; i++)
+		sqlite3_bind_text(s, i + 1, args[i], -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		n = sqlite3_column_count(s);
+		if (n > 15)
+			n = 15;
+		for (i = 0; i < n; i++) {
+			cols[i] = (const char *)sqlite3_column_text(s, i);
+			if (cols[i] == NULL)
+				cols[i] = "";
+		}
+		cols[n] = NULL;
+		if (cb)
+			cb(arg, cols, n);
+	}
+	ro = sqlite3_stmt_readonly(s);
+	if (rc != SQLITE_DONE)
+		r = fail(st, rc);
+	else if (!ro && sqlite3_changes(st->db) == 0)
+		r = STORE_NOTFOUND;
+	sqlite3_finalize(s);
+	return r;
+}
+
+enum store_result
+store_account_add(struct store *st, const char *name, const char *hash)
+{
+	const char *a[] = { name, hash, NULL };
+
+	return run(st, "INSERT INTO accounts(name, hash, created)"
+	    " VALUES(?, ?, strftime('%s','now'))", a, NULL, NULL);
+}
+
+enum store_result
+store_account_del(struct store *st, const char *name)
+{
+	const char *a[] = { name, NULL };
+
+	return run(st, "DELETE FROM accounts WHERE name = ?", a, NULL, NULL);
+}
+
+enum store_result
+store_account_set_hash(struct store *st, const char *name, const char *hash)
+{
+	const char *a[] = { hash, name, NULL };
+
+	return run(st, "UPDATE accounts SET hash = ? WHERE name = ?", a, NULL, NULL);
+}
+
+struct copy_arg {
+	char *out;
+	size_t outsz;
+	bool found;
+};
+
+static void
+copy_first(void *arg, const char *const *cols, int ncols)
+{
+	struct copy_arg *c = arg;
+
+	if (!c->found && ncols > 0)
+		util_strlcpy(c->out, cols[0], c->outsz);
+	c->found = true;
+}
+
+/* run_int - the first column of the first row as a number; dflt when NULL or no row. */
+static enum store_result
+run_int(struct store *st, const char *sql, const char *const *args, int64_t dflt, int64_t *out)
+{
+	char buf[32] = "";
+	struct copy_arg c = { buf, sizeof(buf), false };
+	enum store_result r = run(st, sql, args, copy_first, &c);
+
+	*out = buf[0] ? strtoll(buf, NULL, 10) : dflt;
+	return r;
+}
+
+enum store_result
+store_account_hash(struct store *st, const char *name, char *out, size_t outsz)
+{
+	const char *a[] = { name, NULL };
+	struct copy_arg c = { out, outsz, false };
+	enum store_result r;
+
+	r = run(st, "SELECT hash FROM accounts WHERE name = ?", a, copy_first, &c);
+	if (r != STORE_OK)
+		return r;
+	return c.found ? STORE_OK : STORE_NOTFOUND;
+}
+
+enum store_result
+store_account_list(struct store *st, store_list_cb cb, void *arg)
+{
+	return run(st, "SELECT a.name, datetime(a.created, 'unixepoch'),"
+	    " (SELECT group_concat(pattern, ' ') FROM grants g WHERE g.account = a.name),"
+	    " (SELECT group_concat(cidr, ' ') FROM trusts t WHERE t.account = a.name)"
+	    " FROM accounts a ORDER BY a.name", NULL, cb, arg);
+}
+
+static enum store_result
+account_must_exist(struct store *st, const char *account)
+{
+	char hash[8];
+	enum store_result r = store_account_hash(st, account, hash, sizeof(hash));
+
+	if (r == STORE_NOTFOUND)
+		snprintf(st->err, sizeof(st->err), "no account named %s", account);
+	return r;
+}
+
+enum store_result
+store_grant_add(struct store *st, const char *account, const char *pattern)
+{
+	const char *a[] = { account, pattern, NULL };
+	enum store_result r;
+
+	if ((r = account_must_exist(st, account)) != STORE_OK)
+		return r;
+	return run(st, "INSERT INTO grants(account, pattern) VALUES(?, ?)", a, NULL, NULL);
+}
+
+enum store_result
+store_grant_del(struct store *st, const char *account, const char *pattern)
+{
+	const char *a[] = { account, pattern, NULL };
+
+	return run(st, "DELETE FROM grants WHERE account = ? AND pattern = ?", a, NULL, NULL);
+}
+
+enum store_result
+store_grant_list(struct store *st, const char *account, store_list_cb cb, void *arg)
+{
+	const char *a[] = { account, NULL };
+
+	if (account == NULL)
+		return run(st, "SELECT account, pattern FROM grants ORDER BY account, pattern",
+		    NULL, cb, arg);
+	return run(st, "SELECT account, pattern FROM grants WHERE account = ?"
+	    " ORDER BY pattern", a, cb, arg);
+}
+
+enum store_result
+store_trust_add(struct store *st, const char *account, const char *cidr)
+{
+	const char *a[] = { account, cidr, NULL };
+	enum store_result r;
+
+	if ((r = account_must_exist(st, account)) != STORE_OK)
+		return r;
+	return run(st, "INSERT INTO trusts(account, cidr) VALUES(?, ?)", a, NULL, NULL);
+}
+
+enum store_result
+store_trust_del(struct store *st, const char *account, const char *cidr)
+{
+	const char *a[] = { account, cidr, NULL };
+
+	return run(st, "DELETE FROM trusts WHERE account = ? AND cidr = ?", a, NULL, NULL);
+}
+
+enum store_result
+store_trust_list(struct store *st, store_list_cb cb, void *arg)
+{
+	return run(st, "SELECT account, cidr FROM trusts ORDER BY account, cidr", NULL, cb, arg);
+}
+
+static enum store_result
+exec_result(struct store *st, const char *sql)
+{
+	int rc = store_exec(st, sql);
+
+	if (rc == SQLITE_OK)
+		return STORE_OK;
+	return (rc & 0xff) == SQLITE_FULL ? STORE_FULL : STORE_ERROR;
+}
+
+enum store_result store_begin(struct store *st) { return exec_result(st, "BEGIN IMMEDIATE"); }
+enum store_result store_commit(struct store *st) { return exec_result(st, "COMMIT"); }
+/* store_rollback - undo; keeps the error that made the caller roll back. */
+void store_rollback(struct store *st) { sqlite3_exec(st->db, "ROLLBACK", NULL, NULL, NULL); }
+enum store_result store_savepoint(struct store *st) { return exec_result(st, "SAVEPOINT m"); }
+enum store_result store_release(struct store *st) { return exec_result(st, "RELEASE m"); }
+void
+store_rollback_savepoint(struct store *st)
+{
+	sqlite3_exec(st->db, "ROLLBACK TO m; RELEASE m", NULL, NULL, NULL);
+}
+
+static enum store_result
+prepare_cached(struct store *st, sqlite3_stmt **s, const char *sql)
+{
+	int rc;
+
+	if (*s != NULL)
+		return STORE_OK;
+	if ((rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s,
+	    NULL)) != SQLITE_OK)
+		return fail(st, rc);
+	return STORE_OK;
+}
+
+static enum store_result
+step_reset(struct store *st, sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE ? STORE_OK : fail(st, rc);
+}
+
+static enum store_result
+insert_message_row(struct store *st, const struct store_msg *m)
+{
+	sqlite3_stmt *s;
+	enum store_result r;
+
+	if ((r = prepare_cached(st, &st->ins_msg, "INSERT INTO messages(id, account,"
+	    " sender, client, params, smtputf8, body_8bit, arrival, size, data)"
+	    " VALUES(?,?,?,?,?,?,?,?,?,?)")) != STORE_OK)
+		return r;
+	s = st->ins_msg;
+	sqlite3_bind_text(s, 1, m->id, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, m->account, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, m->sender, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, m->client, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, m->params, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 6, m->smtputf8);
+	sqlite3_bind_int(s, 7, m->body_8bit);
+	sqlite3_bind_int64(s, 8, m->arrival);
+	sqlite3_bind_int64(s, 9, (sqlite3_int64)m->len);
+	sqlite3_bind_blob64(s, 10, m->data, m->len, SQLITE_STATIC);
+	return step_reset(st, s);
+}
+
+enum store_result
+store_msg_insert(struct store *st, const struct store_msg *m)
+{
+	enum store_result r;
+	size_t i;
+
+	if ((r = insert_message_row(st, m)) != STORE_OK)
+		return r;
+	if ((r = prepare_cached(st, &st->ins_rcpt, "INSERT INTO recipients(msg, rcpt,"
+	    " next_attempt) VALUES(?, ?, ?)")) != STORE_OK)
+		return r;
+	for (i = 0; i < m->nrcpts; i++) {
+		sqlite3_bind_text(st->ins_rcpt, 1, m->id, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st->ins_rcpt, 2, m->rcpts[i], -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st->ins_rcpt, 3, m->arrival);
+		if ((r = step_reset(st, st->ins_rcpt)) != STORE_OK)
+			return r;
+	}
+	return STORE_OK;
+}
+
+enum store_result
+store_due(struct store *st, int64_t now, int limit, store_list_cb cb, void *arg)
+{
+	char nowbuf[32], limbuf[16];
+	const char *a[] = { nowbuf, limbuf, NULL };
+
+	snprintf(nowbuf, sizeof(nowbuf), "%lld", (long long)now);
+	snprintf(limbuf, sizeof(limbuf), "%d", limit);
+	return run(st, "SELECT msg, rcpt, attempts FROM recipients"
+	    " WHERE state IN ('queued', 'deferred') AND next_attempt <= CAST(?1 AS INTEGER)"
+	    " ORDER BY next_attempt LIMIT CAST(?2 AS INTEGER)", a, cb, arg);
+}
+
+enum store_result
+store_next_due(struct store *st, int64_t *out)
+{
+	return run_int(st, "SELECT min(next_attempt) FROM recipients"
+	    " WHERE state IN ('queued', 'deferred')", NULL, INT64_MAX, out);
+}
+
+enum store_result
+store_msg_load(struct store *st, const char *id, struct store_loaded *out)
+{
+	sqlite3_stmt *s;
+	enum store_result r = STORE_NOTFOUND;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = sqlite3_prepare_v2(st->db, "SELECT sender, account, arrival, smtputf8,"
+	    " body_8bit, warned, data FROM messages WHERE id = ?", -1, &s, NULL)) != SQLITE_OK)
+		return fail(st, rc);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		util_strlcpy(out->id, id, sizeof(out->id));
+		out->sender = xstrdup((const char *)sqlite3_column_text(s, 0));
+		out->account = xstrdup((const char *)sqlite3_column_text(s, 1));
+		out->arrival = sqlite3_column_int64(s, 2);
+		out->smtputf8 = sqlite3_column_int(s, 3) != 0;
+		out->body_8bit = sqlite3_column_int(s, 4) != 0;
+		out->warned = sqlite3_column_int(s, 5) != 0;
+		out->len = (size_t)sqlite3_column_bytes(s, 6);
+		out->data = xmalloc(out->len + 1);
+		memcpy(out->data, sqlite3_column_blob(s, 6), out->len);
+		out->data[out->len] = '\0';
+		r = STORE_OK;
+	} else if (rc != SQLITE_DONE)
+		r = fail(st, rc);
+	sqlite3_finalize(s);
+	return r;
+}
+
+void
+store_loaded_free(struct store_loaded *m)
+{
+	free(m->sender);
+	free(m->account);
+	free(m->data);
+	memset(m, 0, sizeof(*m));
+}
+
+enum store_result
+store_rcpt_update(struct store *st, const char *msg, const char *rcpt, const char *state,
+    int attempts, int64_t next_attempt, const char *last_reply, const char *dsn,
+    const char *relay)
+{
+	char att[16], next[32];
+	const char *a[] = { state, att, next, last_reply, dsn, relay, msg, rcpt, NULL };
+
+	snprintf(att, sizeof(att), "%d", attempts);
+	snprintf(next, sizeof(next), "%lld", (long long)next_attempt);
+	return run(st, "UPDATE recipients SET state = ?1, attempts = CAST(?2 AS INTEGER),"
+	    " next_attempt = CAST(?3 AS INTEGER), last_reply = ?4, dsn = ?5, relay = ?6"
+	    " WHERE msg = ?7 AND rcpt = ?8", a, NULL, NULL);
+}
+
+enum store_result
+store_msg_rcpts(struct store *st, const char *msg, store_list_cb cb, void *arg)
+{
+	const char *a[] = { msg, NULL };
+
+	return run(st, "SELECT rcpt, state, attempts, coalesce(last_reply, ''),"
+	    " coalesce(dsn, ''), coalesce(relay, '') FROM recipients WHERE msg = ? ORDER BY rowid",
+	    a, cb, arg);
+}
+
+enum store_result
+store_msg_pending(struct store *st, const char *msg, int64_t *out)
+{
+	const char *a[] = { msg, NULL };
+
+	return run_int(st, "SELECT count(*) FROM recipients WHERE msg = ?"
+	    " AND state IN ('queued', 'deferred')", a, 0, out);
+}
+
+enum store_result
+store_msg_delete(struct store *st, const char *msg)
+{
+	const char *a[] = { msg, NULL };
+
+	return run(st, "DELETE FROM messages WHERE id = ?", a, NULL, NULL);
+}
+
+enum store_result
+store_msg_set_warned(struct store *st, const char *msg)
+{
+	const char *a[] = { msg, NULL };
+
+	return run(st, "UPDATE messages SET warned = 1 WHERE id = ?", a, NULL, NULL);
+}
+
+enum store_result
+store_queue_flush(struct store *st, const char *id)
+{
+	const char *a[] = { id, NULL };
+
+	if (id == NULL)
+		return run(st, "UPDATE recipients SET next_attempt = 0"
+		    " WHERE state IN ('queued', 'deferred')", NULL, NULL, NULL);
+	return run(st, "UPDATE recipients SET next_attempt = 0"
+	    " WHERE msg = ? AND state IN ('queued', 'deferred')", a, NULL, NULL);
+}
+
+enum store_result
+store_queue_list(struct store *st, store_list_cb cb, void *arg)
+{
+	return run(st, "SELECT m.id, m.size, m.arrival, m.sender,"
+	    " (SELECT group_concat(rcpt, ' ') FROM recipients r WHERE r.msg = m.id),"
+	    " (SELECT group_concat(DISTINCT state) FROM recipients r WHERE r.msg = m.id)"
+	    " FROM messages m ORDER BY m.arrival, m.id", NULL, cb, arg);
+}
+
+enum store_result
+store_queue_count(struct store *st, int64_t *out)
+{
+	return run_int(st, "SELECT count(*) FROM messages", NULL, 0, out);
+}
+
+static void
+print_envelope(void *arg, const char *const *cols, int ncols)
+{
+	FILE *out = arg;
+
+	fprintf(out, "id: %s\naccount: %s\nsender: <%s>\nclient: %s\n"
+	    "params: %s\narrival: %s\nsize: %s\n", cols[0], cols[1], cols[2],
+	    cols[3], cols[4], cols[5], cols[6]);
+}
+
+static void
+print_recipient(void *arg, const char *const *cols, int ncols)
+{
+	FILE *out = arg;
+
+	fprintf(out, "recipient: <%s> state=%s attempts=%s next_attempt=%s", cols[0], cols[1],
+	    cols[2], cols[3]);
+	if (*cols[5])
+		fprintf(out, " dsn=%s relay=%s", cols[5], cols[6]);
+	if (*cols[4])
+		fprintf(out, " last_reply=(%s)", cols[4]);
+	fputc('\n', out);
+}
+
+static enum store_result
+print_data(struct store *st, const char *id, FILE *out)
+{
+	enum store_result r;
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((rc = sqlite3_prepare_v2(st->db, "SELECT data FROM messages WHERE id = ?",
+	    -1, &s, NULL)) != SQLITE_OK)
+		return fail(st, rc);
+	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		fwrite(sqlite3_column_blob(s, 0), 1, (size_t)sqlite3_column_bytes(s, 0), out);
+	r = rc == SQLITE_ROW ? STORE_OK : rc == SQLITE_DONE ? STORE_NOTFOUND : fail(st, rc);
+	sqlite3_finalize(s);
+	return r;
+}
+
+enum store_result
+store_queue_show(struct store *st, const char *id, FILE *out)
+{
+	const char *a[] = { id, NULL };
+	enum store_result r;
+	int64_t n;
+
+	if ((r = run_int(st, "SELECT count(*) FROM messages WHERE id = ?", a, 0, &n)) != STORE_OK)
+		return r;
+	if (n == 0)
+		return STORE_NOTFOUND;
+	r = run(st, "SELECT id, account, sender, client, params,"
+	    " datetime(arrival, 'unixepoch'), size FROM messages WHERE id = ?", a,
+	    print_envelope, out);
+	if (r == STORE_OK)
+		r = run(st, "SELECT rcpt, state, attempts, datetime(next_attempt, 'unixepoch'),"
+		    " coalesce(last_reply, ''), coalesce(dsn, ''), coalesce(relay, '')"
+		    " FROM recipients WHERE msg = ? ORDER BY rowid",
+		    a, print_recipient, out);
+	if (r != STORE_OK)
+		return r;
+	fputc('\n', out);
+	return print_data(st, id, out);
+}
+
+enum store_result
+store_dkim_add(struct store *st, const char *domain, const char *selector, const char *algo,
+    const char *keyfile)
+{
+	const char *a[] = { domain, selector, algo, keyfile, NULL };
+
+	return run(st, "INSERT INTO dkim_keys(domain, selector, algo, keyfile, created)"
+	    " VALUES(?, ?, ?, ?, strftime('%s','now'))", a, NULL, NULL);
+}
+
+enum store_result
+store_dkim_del(struct store *st, const char *domain, const char *selector)
+{
+	const char *a[] = { domain, selector, NULL };
+
+	return run(st, "DELETE FROM dkim_keys WHERE domain = ? AND selector = ?", a, NULL, NULL);
+}
+
+enum store_result
+store_dkim_list(struct store *st, const char *domain, store_list_cb cb, void *arg)
+{
+	const char *a[] = { domain, NULL };
+
+	if (domain == NULL)
+		return run(st, "SELECT domain, selector, algo, keyfile,"
+		    " datetime(created, 'unixepoch') FROM dkim_keys ORDER BY domain, selector",
+		    NULL, cb, arg);
+	return run(st, "SELECT domain, selector, algo, keyfile, datetime(created, 'unixepoch')"
+	    " FROM dkim_keys WHERE domain = ? ORDER BY selector", a, cb, arg);
+}
+
+enum store_result
+store_dkim_for_domain(struct store *st, const char *domain, store_list_cb cb, void *arg)
+{
+	const char *a[] = { domain, NULL };
+
+	return run(st, "SELECT selector, algo, keyfile FROM dkim_keys WHERE domain = ?"
+	    " ORDER BY algo DESC, selector", a, cb, arg);
+}

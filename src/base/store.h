@@ -1,0 +1,168 @@
+/*
+ * store.h - the SQLite store in the spool: accounts, grants, trusted
+ * networks, and the queue (messages and their recipients).
+ *
+ * Only store.c includes sqlite3.h. A struct store is one connection and must
+ * be used by one thread at a time; every thread or process opens its own.
+ * The database runs in WAL mode with synchronous=FULL: a committed
+ * transaction has been fsynced.
+ */
+#ifndef HIKYAKU_STORE_H
+#define HIKYAKU_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lib/smtp_limits.h"
+
+#define STORE_NAME_MAX 64	/* account names */
+
+enum store_result {
+	STORE_OK = 0,
+	STORE_NOTFOUND = 1,
+	STORE_EXISTS = 2,
+	STORE_ERROR = -1,	/* store_errmsg() says why */
+	STORE_FULL = -2,	/* the disk is full */
+};
+
+struct store;
+
+/* store_open - open (creating the schema if needed) the database at path. */
+struct store *store_open(const char *path, char *err, size_t errsz);
+void store_close(struct store *st);
+/* store_errmsg - the last error on this connection, for logs. */
+const char *store_errmsg(struct store *st);
+
+/*
+ * One connection per thread to the same database: opened on a thread's
+ * first store_per_thread_get(), closed when that thread exits. For the
+ * worker threads, which password checks and DKIM signing share. Free it
+ * only after those threads have been joined.
+ */
+struct store_per_thread;
+
+struct store_per_thread *store_per_thread_new(const char *path);
+/* store_per_thread_get - this thread's connection; NULL with err filled. */
+struct store *store_per_thread_get(struct store_per_thread *pt, char *err, size_t errsz);
+void store_per_thread_free(struct store_per_thread *pt);
+
+/* Accounts. Hashes are crypt(3) strings; the store never sees a password. */
+enum store_result store_account_add(struct store *st, const char *name, const char *hash);
+enum store_result store_account_del(struct store *st, const char *name);
+enum store_result store_account_set_hash(struct store *st, const char *name, const char *hash);
+enum store_result store_account_hash(struct store *st, const char *name, char *out, size_t outsz);
+
+/* store_list_cb - one row of a listing: NULL-terminated column strings. */
+typedef void (*store_list_cb)(void *arg, const char *const *cols, int ncols);
+
+enum store_result store_account_list(struct store *st, store_list_cb cb, void *arg);
+
+/* Grants: "user@domain" or "@domain". */
+enum store_result store_grant_add(struct store *st, const char *account, const char *pattern);
+enum store_result store_grant_del(struct store *st, const char *account, const char *pattern);
+/* store_grant_list - rows (account, pattern); account NULL lists all. */
+enum store_result store_grant_list(struct store *st, const char *account, store_list_cb cb, void *arg);
+
+/* Trusted networks: clients from cidr act as account without AUTH. */
+enum store_result store_trust_add(struct store *st, const char *account, const char *cidr);
+enum store_result store_trust_del(struct store *st, const char *account, const char *cidr);
+/* store_trust_list - rows (account, cidr) of every trusted network. */
+enum store_result store_trust_list(struct store *st, store_list_cb cb, void *arg);
+
+/* A message ready to be queued; the caller owns every pointer. */
+struct store_msg {
+	char id[16];
+	const char *account;
+	const char *sender;		/* "" for <> */
+	const char *client;		/* "[127.0.0.1]:1234" */
+	const char *params;		/* "BODY=8BITMIME SMTPUTF8" as accepted */
+	bool smtputf8;
+	bool body_8bit;
+	int64_t arrival;
+	const char *const *rcpts;
+	size_t nrcpts;
+	const char *data;		/* the message, CRLF lines, headers added */
+	size_t len;
+};
+
+/* Transactions around store_msg_insert (the queue writer batches them). */
+enum store_result store_begin(struct store *st);
+enum store_result store_commit(struct store *st);
+void store_rollback(struct store *st);
+enum store_result store_savepoint(struct store *st);
+enum store_result store_release(struct store *st);
+void store_rollback_savepoint(struct store *st);
+
+/* store_msg_insert - insert message and recipients; STORE_EXISTS on id clash. */
+enum store_result store_msg_insert(struct store *st, const struct store_msg *m);
+
+/* --- delivery --- */
+
+/* Recipient states: queued and deferred are pending; sent and bounced are final. */
+#define RCPT_QUEUED "queued"
+#define RCPT_DEFERRED "deferred"
+#define RCPT_SENT "sent"
+#define RCPT_BOUNCED "bounced"
+
+/* store_due - rows (msg, rcpt, attempts) of pending recipients due by now, oldest first. */
+enum store_result store_due(struct store *st, int64_t now, int limit, store_list_cb cb, void *arg);
+/* store_next_due - the earliest next_attempt of any pending recipient (INT64_MAX if none). */
+enum store_result store_next_due(struct store *st, int64_t *out);
+
+/* A message read back for delivery or a bounce; store_loaded_free releases it. */
+struct store_loaded {
+	char id[16];
+	char *sender;
+	char *account;
+	int64_t arrival;
+	bool smtputf8;
+	bool body_8bit;
+	bool warned;
+	char *data;
+	size_t len;
+};
+
+enum store_result store_msg_load(struct store *st, const char *id, struct store_loaded *out);
+void store_loaded_free(struct store_loaded *m);
+
+/* store_rcpt_update - record an attempt's outcome for one recipient. */
+enum store_result store_rcpt_update(struct store *st, const char *msg, const char *rcpt,
+    const char *state, int attempts, int64_t next_attempt, const char *last_reply,
+    const char *dsn, const char *relay);
+/* store_msg_rcpts - rows (rcpt, state, attempts, last_reply, dsn, relay) of a message. */
+enum store_result store_msg_rcpts(struct store *st, const char *msg, store_list_cb cb, void *arg);
+/* store_msg_pending - how many recipients of msg are not final. */
+enum store_result store_msg_pending(struct store *st, const char *msg, int64_t *out);
+enum store_result store_msg_delete(struct store *st, const char *msg);
+enum store_result store_msg_set_warned(struct store *st, const char *msg);
+/* store_queue_flush - make pending recipients of id (NULL: of every message) due now. */
+enum store_result store_queue_flush(struct store *st, const char *id);
+
+/* store_queue_list - rows (id, size, arrival, sender, recipients, state). */
+enum store_result store_queue_list(struct store *st, store_list_cb cb, void *arg);
+/* store_queue_show - print envelope, a blank line, and the message to out. */
+enum store_result store_queue_show(struct store *st, const char *id, FILE *out);
+/* store_queue_count - number of messages in the queue. */
+enum store_result store_queue_count(struct store *st, int64_t *out);
+
+/*
+ * DKIM keys: (domain, selector) is unique; algo is the a= value
+ * ("rsa-sha256", "ed25519-sha256"); keyfile is the PEM private key, relative
+ * to the spool unless absolute. The key itself never enters the database.
+ */
+enum store_result store_dkim_add(struct store *st, const char *domain, const char *selector,
+    const char *algo, const char *keyfile);
+/* store_dkim_del - STORE_NOTFOUND when there is no such key. */
+enum store_result store_dkim_del(struct store *st, const char *domain, const char *selector);
+/* store_dkim_list - rows (domain, selector, algo, keyfile, created as
+ * "YYYY-MM-DD HH:MM:SS"); domain NULL lists all, else that domain exactly. */
+enum store_result store_dkim_list(struct store *st, const char *domain, store_list_cb cb,
+    void *arg);
+/* store_dkim_for_domain - rows (selector, algo, keyfile) of domain (any
+ * case), RSA keys first, then by selector. */
+enum store_result store_dkim_for_domain(struct store *st, const char *domain,
+    store_list_cb cb, void *arg);
+
+#endif

@@ -1,0 +1,91 @@
+/*
+ * main.c - command line entry: find "-c FILE", load the configuration and
+ * dispatch to the verb (serve, check-config, account, grant, queue).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "base/config.h"
+#include "lib/log.h"
+#include "cli/serve.h"
+
+static const char usage_text[] =
+    "usage: hikyaku [-c FILE] COMMAND ...\n"
+    "  serve                      run the relay in the foreground\n"
+    "  check-config               check the configuration and exit\n"
+    "  default-config             print the built-in default configuration\n"
+    "  account add|passwd NAME [--generate]   (password on stdin unless --generate)\n"
+    "  account del NAME | account list\n"
+    "  account trust|untrust NAME CIDR\n"
+    "  grant add|del NAME user@example.jp|@example.jp | grant list [NAME]\n"
+    "  queue list | queue show ID\n"
+    "  dkim keygen DOMAIN [--selector S] [--algo rsa|ed25519] [--bits 2048|3072]\n"
+    "  dkim list [DOMAIN] | dkim show|del DOMAIN SELECTOR\n"
+    "-c FILE may appear anywhere; without it " CONFIG_DEFAULT_PATH " is read, or,\n"
+    "when that does not exist, the built-in default (spool ./var).\n";
+
+/* take_config_flag - remove "-c FILE" from argv; returns FILE or NULL. */
+static const char *
+take_config_flag(int *argc, char **argv)
+{
+	const char *path = NULL;
+	int i, j;
+
+	for (i = 1; i < *argc; i++) {
+		if (strcmp(argv[i], "-c") != 0)
+			continue;
+		if (i + 1 >= *argc) {
+			fprintf(stderr, "hikyaku: -c needs a file name\n");
+			exit(2);
+		}
+		path = argv[i + 1];
+		for (j = i; j + 2 <= *argc; j++)
+			argv[j] = argv[j + 2];
+		*argc -= 2;
+		i--;
+	}
+	return path;
+}
+
+int
+main(int argc, char **argv)
+{
+	const char *path = take_config_flag(&argc, argv);
+	struct config *cfg;
+	char err[1024];
+	int rc;
+
+	if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0) {
+		fputs(usage_text, argc < 2 ? stderr : stdout);
+		return argc < 2 ? 2 : 0;
+	}
+	if (strcmp(argv[1], "default-config") == 0) {
+		fputs(config_builtin, stdout);
+		return 0;
+	}
+	if ((cfg = config_load(path, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "%s\n", err);
+		return 1;
+	}
+	log_init(strcmp(argv[1], "serve") == 0 ? cfg->log : LOG_TARGET_STDERR, "hikyaku");
+	if (strcmp(argv[1], "serve") == 0 && argc == 2)
+		rc = serve_run(cfg);
+	else if (strcmp(argv[1], "check-config") == 0 && argc == 2)
+		rc = cli_check_config(cfg);
+	else if (strcmp(argv[1], "account") == 0)
+		rc = cli_account(cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[1], "grant") == 0)
+		rc = cli_grant(cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[1], "queue") == 0)
+		rc = cli_queue(cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[1], "dkim") == 0)
+		rc = cli_dkim(cfg, argc - 1, argv + 1);
+	else {
+		fputs(usage_text, stderr);
+		rc = 2;
+	}
+	config_free(cfg);
+	return rc;
+}

@@ -1,0 +1,75 @@
+/*
+ * smtp_client.h - the outbound SMTP session (RFC 5321, 3207, 2920): one
+ * connection to one remote address, EHLO, STARTTLS whenever offered,
+ * PIPELINING where offered, and any number of transactions in a row.
+ *
+ * Replies from the remote server are hostile input and go through the
+ * bounded parser in smtp_reply.c; nothing they contain reaches a log or the
+ * queue unescaped.
+ */
+#ifndef HIKYAKU_SMTP_CLIENT_H
+#define HIKYAKU_SMTP_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+#include "lib/reply.h"
+
+struct config;
+struct event_base;
+struct smtp_client;
+struct tls_ctx;
+
+/* One transaction; the caller keeps every pointer valid until on_done or on_fail. */
+struct smtp_client_msg {
+	const char *sender;		/* "" for <> */
+	const char *const *rcpts;
+	size_t nrcpts;
+	const char *data;		/* CRLF lines, not dot-stuffed */
+	size_t len;
+	bool smtputf8;
+	bool body_8bit;
+	struct reply *results;		/* nrcpts entries, filled in (code 0: undecided) */
+};
+
+struct smtp_client_cbs {
+	/* on_ready - greeted, EHLO done, TLS up when it was offered: send a transaction. */
+	void (*on_ready)(struct smtp_client *c, void *arg);
+	/* on_done - the transaction ended; every result is decided. */
+	void (*on_done)(struct smtp_client *c, void *arg);
+	/*
+	 * on_fail - the connection failed or was lost; why says how. Results
+	 * decided before stay (code != 0); the rest are undecided. tls_failed:
+	 * the TLS handshake failed (retry this address without TLS). The
+	 * client must be freed by the callee.
+	 */
+	void (*on_fail)(struct smtp_client *c, void *arg, const struct reply *why, bool tls_failed);
+};
+
+/*
+ * smtp_client_new - connect to sa (host is the MX name, for logs, SNI and
+ * certificate checks). With use_tls false, STARTTLS is not attempted.
+ */
+struct smtp_client *smtp_client_new(struct event_base *base, const struct config *cfg,
+    struct tls_ctx *tls, const struct sockaddr *sa, socklen_t salen, const char *host,
+    bool use_tls, const struct smtp_client_cbs *cbs, void *arg);
+
+/* smtp_client_rebind - hand an idle client to a new owner. */
+void smtp_client_rebind(struct smtp_client *c, const struct smtp_client_cbs *cbs, void *arg);
+
+/* smtp_client_send - start a transaction; only after on_ready or on_done. */
+void smtp_client_send(struct smtp_client *c, struct smtp_client_msg *m);
+
+/* smtp_client_quit - say QUIT and free the client (no more callbacks). */
+void smtp_client_quit(struct smtp_client *c);
+void smtp_client_free(struct smtp_client *c);
+
+/* smtp_client_relay - "mx.example.org[192.0.2.1]:25" */
+const char *smtp_client_relay(const struct smtp_client *c);
+/* smtp_client_tls - "TLSv1.3/verified", "TLSv1.3/unverified" or "none" */
+const char *smtp_client_tls(const struct smtp_client *c);
+/* smtp_client_host - the MX host this client talks to. */
+const char *smtp_client_host(const struct smtp_client *c);
+
+#endif

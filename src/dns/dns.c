@@ -1,0 +1,413 @@
+/*
+ * dns.c - libunbound in threaded async mode; its result pipe is watched by
+ * the event loop, and each query has a timer that cancels it.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/event.h>
+#include <openssl/rand.h>
+#include <unbound.h>
+
+#include "base/config.h"
+#include "dns/dns.h"
+#include "lib/log.h"
+#include "lib/util.h"
+
+#define RR_A 1
+#define RR_MX 15
+#define RR_AAAA 28
+#define RCODE_NXDOMAIN 3
+
+struct query;
+
+struct dns {
+	struct ub_ctx *ctx;
+	struct query *pending;		/* queries not answered yet */
+	struct event *ev;
+	const struct config *cfg;
+	struct event_base *base;
+};
+
+/* One outstanding libunbound query. */
+struct query {
+	struct dns *d;
+	struct query *prev, *next;	/* d->pending */
+	void (*abandon)(struct query *q);	/* at dns_free: release q->arg */
+	int async_id;
+	struct event *timer;
+	void (*done)(struct query *q, int err, struct ub_result *r);
+	void *arg;
+	int rrtype;
+	char name[256];
+};
+
+/* An address lookup: an A and an AAAA query joined. */
+struct addr_lookup {
+	dns_addr_cb cb;
+	void *arg;
+	unsigned port;
+	int pending;
+	enum dns_status st4, st6;
+	struct sockaddr_storage v4[DNS_MAX_ADDRS], v6[DNS_MAX_ADDRS];
+	size_t n4, n6;
+	char why[200];
+	enum address_pref pref;
+};
+
+struct mx_lookup {
+	dns_mx_cb cb;
+	void *arg;
+};
+
+static void
+on_ub_fd(evutil_socket_t fd, short what, void *arg)
+{
+	struct dns *d = arg;
+
+	ub_process(d->ctx);
+}
+
+struct dns *
+dns_new(struct event_base *base, const struct config *cfg, char *err, size_t errsz)
+{
+	struct dns *d = xcalloc(1, sizeof(*d));
+	int rc;
+
+	d->cfg = cfg;
+	d->base = base;
+	if ((d->ctx = ub_ctx_create()) == NULL) {
+		snprintf(err, errsz, "cannot create a libunbound context");
+		goto fail;
+	}
+	ub_ctx_async(d->ctx, 1);
+	ub_ctx_set_option(d->ctx, "do-not-query-localhost:", "no");
+	if (cfg->resolver != NULL)
+		rc = ub_ctx_set_fwd(d->ctx, cfg->resolver);
+	else
+		rc = ub_ctx_resolvconf(d->ctx, NULL);
+	if (rc != 0) {
+		snprintf(err, errsz, "cannot use resolver %s: %s",
+		    cfg->resolver ? cfg->resolver : "from /etc/resolv.conf", ub_strerror(rc));
+		goto fail;
+	}
+	d->ev = event_new(base, ub_fd(d->ctx), EV_READ | EV_PERSIST, on_ub_fd, d);
+	event_add(d->ev, NULL);
+	return d;
+fail:
+	dns_free(d);
+	return NULL;
+}
+
+static void
+query_free(struct query *q)
+{
+	if (q->prev)
+		q->prev->next = q->next;
+	else if (q->d->pending == q)
+		q->d->pending = q->next;
+	if (q->next)
+		q->next->prev = q->prev;
+	event_free(q->timer);
+	free(q);
+}
+
+void
+dns_free(struct dns *d)
+{
+	if (d == NULL)
+		return;
+	if (d->ev)
+		event_free(d->ev);
+	if (d->ctx)
+		ub_ctx_delete(d->ctx);	/* pending queries die without callbacks */
+	while (d->pending != NULL) {	/* so release what they hold */
+		struct query *q = d->pending;
+
+		q->abandon(q);
+		query_free(q);
+	}
+	free(d);
+}
+
+static void
+on_result(void *arg, int err, struct ub_result *r)
+{
+	struct query *q = arg;
+
+	q->done(q, err, r);
+	if (r)
+		ub_resolve_free(r);
+	query_free(q);
+}
+
+static void
+on_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct query *q = arg;
+
+	ub_cancel(q->d->ctx, q->async_id);
+	q->done(q, UB_NOERROR, NULL);	/* NULL result: timed out */
+	query_free(q);
+}
+
+static void
+query_start(struct dns *d, const char *name, int rrtype,
+    void (*done)(struct query *, int, struct ub_result *), void (*abandon)(struct query *),
+    void *arg)
+{
+	struct query *q = xcalloc(1, sizeof(*q));
+	struct timeval tv = { (time_t)d->cfg->dns_timeout, 0 };
+	int rc;
+
+	q->d = d;
+	q->done = done;
+	q->abandon = abandon;
+	q->arg = arg;
+	q->next = d->pending;
+	if (q->next)
+		q->next->prev = q;
+	d->pending = q;
+	q->rrtype = rrtype;
+	util_strlcpy(q->name, name, sizeof(q->name));
+	q->timer = evtimer_new(d->base, on_timeout, q);
+	rc = ub_resolve_async(d->ctx, name, rrtype, 1, q, on_result, &q->async_id);
+	if (rc != 0) {
+		log_warn("DNS query for %s failed to start: %s", name, ub_strerror(rc));
+		done(q, rc, NULL);
+		query_free(q);
+		return;
+	}
+	evtimer_add(q->timer, &tv);
+}
+
+/* classify - what a finished query means; why explains failures. */
+static enum dns_status
+classify(struct query *q, int err, struct ub_result *r, char *why, size_t whysz)
+{
+	if (err != 0) {
+		snprintf(why, whysz, "DNS lookup of %s failed: %s", q->name, ub_strerror(err));
+		return DNS_TEMPFAIL;
+	}
+	if (r == NULL) {
+		snprintf(why, whysz, "DNS lookup of %s timed out", q->name);
+		return DNS_TEMPFAIL;
+	}
+	if (r->bogus) {
+		snprintf(why, whysz, "DNSSEC validation of %s failed: %s", q->name,
+		    r->why_bogus ? r->why_bogus : "bogus");
+		return DNS_TEMPFAIL;
+	}
+	if (r->rcode == RCODE_NXDOMAIN || r->nxdomain) {
+		snprintf(why, whysz, "Host or domain name not found: %s", q->name);
+		return DNS_NXDOMAIN;
+	}
+	if (r->rcode != 0) {
+		snprintf(why, whysz, "DNS lookup of %s failed: rcode %d", q->name, r->rcode);
+		return DNS_TEMPFAIL;
+	}
+	if (!r->havedata) {
+		snprintf(why, whysz, "no %s records for %s", q->rrtype == RR_MX ? "MX" : "address",
+		    q->name);
+		return DNS_NODATA;
+	}
+	return DNS_OK;
+}
+
+
+static void
+shuffle_equal(struct dns_mx *mx, size_t n)
+{
+	size_t i, j;
+	unsigned char r;
+	struct dns_mx tmp;
+
+	for (i = n; i > 1; i--) {
+		RAND_bytes(&r, 1);
+		j = r % i;
+		tmp = mx[i - 1];
+		mx[i - 1] = mx[j];
+		mx[j] = tmp;
+	}
+}
+
+static int
+mx_cmp(const void *a, const void *b)
+{
+	const struct dns_mx *x = a, *y = b;
+
+	return (x->pref > y->pref) - (x->pref < y->pref);
+}
+
+static void
+mx_done(struct query *q, int err, struct ub_result *r)
+{
+	struct mx_lookup *l = q->arg;
+	struct dns_mx mx[DNS_MAX_MX];
+	char why[300] = "";
+	enum dns_status st = classify(q, err, r, why, sizeof(why));
+	size_t n = 0;
+
+	for (int i = 0; st == DNS_OK && r->data[i] != NULL && n < DNS_MAX_MX; i++) {
+		if (dns_parse_mx((const uint8_t *)r->data[i], (size_t)r->len[i], &mx[n]) == 0)
+			n++;
+	}
+	if (st == DNS_OK && n == 0) {
+		snprintf(why, sizeof(why), "malformed MX records for %s", q->name);
+		st = DNS_TEMPFAIL;
+	}
+	shuffle_equal(mx, n);
+	qsort(mx, n, sizeof(mx[0]), mx_cmp);	/* not stable, but equal ones are shuffled anyway */
+	l->cb(l->arg, st, mx, n, why);
+	free(l);
+}
+
+static void
+mx_abandon(struct query *q)
+{
+	free(q->arg);
+}
+
+void
+dns_mx(struct dns *d, const char *domain, dns_mx_cb cb, void *arg)
+{
+	struct mx_lookup *l = xcalloc(1, sizeof(*l));
+
+	l->cb = cb;
+	l->arg = arg;
+	query_start(d, domain, RR_MX, mx_done, mx_abandon, l);
+}
+
+static size_t
+collect_addrs(struct ub_result *r, int family, unsigned port, struct sockaddr_storage *out)
+{
+	size_t n = 0;
+
+	for (int i = 0; r->data[i] != NULL && n < DNS_MAX_ADDRS; i++) {
+		memset(&out[n], 0, sizeof(out[n]));
+		if (family == AF_INET && r->len[i] == 4) {
+			struct sockaddr_in *s4 = (struct sockaddr_in *)&out[n];
+
+			s4->sin_family = AF_INET;
+			s4->sin_port = htons((uint16_t)port);
+			memcpy(&s4->sin_addr, r->data[i], 4);
+			n++;
+		} else if (family == AF_INET6 && r->len[i] == 16) {
+			struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)&out[n];
+
+			s6->sin6_family = AF_INET6;
+			s6->sin6_port = htons((uint16_t)port);
+			memcpy(&s6->sin6_addr, r->data[i], 16);
+			n++;
+		}
+	}
+	return n;
+}
+
+static enum dns_status
+merge_status(enum dns_status a, enum dns_status b)
+{
+	if (a == DNS_OK || b == DNS_OK)
+		return DNS_OK;
+	if (a == DNS_TEMPFAIL || b == DNS_TEMPFAIL)
+		return DNS_TEMPFAIL;
+	if (a == DNS_NXDOMAIN && b == DNS_NXDOMAIN)
+		return DNS_NXDOMAIN;
+	return a == DNS_NXDOMAIN || b == DNS_NXDOMAIN ? DNS_NXDOMAIN : DNS_NODATA;
+}
+
+static void
+addr_finish(struct addr_lookup *l)
+{
+	struct sockaddr_storage all[2 * DNS_MAX_ADDRS];
+	bool v6first = l->pref == ADDR_PREF_IPV6;
+	size_t n = 0, i;
+
+	if (l->pref == ADDR_PREF_ANY) {
+		unsigned char r;
+
+		RAND_bytes(&r, 1);
+		v6first = r & 1;
+	}
+	for (i = 0; v6first && i < l->n6; i++)
+		all[n++] = l->v6[i];
+	for (i = 0; i < l->n4; i++)
+		all[n++] = l->v4[i];
+	for (i = 0; !v6first && i < l->n6; i++)
+		all[n++] = l->v6[i];
+	l->cb(l->arg, merge_status(l->st4, l->st6), all, n, l->why);
+	free(l);
+}
+
+static void
+addr_done(struct query *q, int err, struct ub_result *r)
+{
+	struct addr_lookup *l = q->arg;
+	char why[300];
+	enum dns_status st = classify(q, err, r, why, sizeof(why));
+
+	if (q->rrtype == RR_A) {
+		l->st4 = st;
+		l->n4 = st == DNS_OK ? collect_addrs(r, AF_INET, l->port, l->v4) : 0;
+	} else {
+		l->st6 = st;
+		l->n6 = st == DNS_OK ? collect_addrs(r, AF_INET6, l->port, l->v6) : 0;
+	}
+	if (st != DNS_OK && (l->why[0] == '\0' || st == DNS_TEMPFAIL))
+		util_strlcpy(l->why, why, sizeof(l->why));
+	if (--l->pending == 0)
+		addr_finish(l);
+}
+
+static void
+addr_abandon(struct query *q)
+{
+	struct addr_lookup *l = q->arg;
+
+	if (--l->pending == 0)
+		free(l);
+}
+
+/* numeric - an IP literal needs no lookup. */
+static bool
+numeric(const char *host, unsigned port, struct sockaddr_storage *ss)
+{
+	struct sockaddr_in *s4 = (struct sockaddr_in *)ss;
+	struct sockaddr_in6 *s6 = (struct sockaddr_in6 *)ss;
+
+	memset(ss, 0, sizeof(*ss));
+	if (inet_pton(AF_INET, host, &s4->sin_addr) == 1) {
+		s4->sin_family = AF_INET;
+		s4->sin_port = htons((uint16_t)port);
+		return true;
+	}
+	if (inet_pton(AF_INET6, host, &s6->sin6_addr) == 1) {
+		s6->sin6_family = AF_INET6;
+		s6->sin6_port = htons((uint16_t)port);
+		return true;
+	}
+	return false;
+}
+
+void
+dns_addrs(struct dns *d, const char *host, unsigned port, dns_addr_cb cb, void *arg)
+{
+	struct addr_lookup *l;
+	struct sockaddr_storage ss;
+
+	if (numeric(host, port, &ss)) {
+		cb(arg, DNS_OK, &ss, 1, "");
+		return;
+	}
+	l = xcalloc(1, sizeof(*l));
+	l->cb = cb;
+	l->arg = arg;
+	l->port = port;
+	l->pref = d->cfg->address_pref;
+	l->pending = 2;
+	query_start(d, host, RR_A, addr_done, addr_abandon, l);
+	query_start(d, host, RR_AAAA, addr_done, addr_abandon, l);
+}
