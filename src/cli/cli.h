@@ -2,12 +2,19 @@
  * cli.h - the administrative verbs: account, grant, queue, dkim, check-config.
  * Each runs to completion against the store and returns an exit status;
  * they work while the daemon runs (SQLite WAL lets both in).
+ *
+ *   cli_common.c   opening the store, usage errors, store results
+ *   cli_account.c  account, grant
+ *   cli_queue.c    queue
+ *   cli_dkim.c     dkim; check-config's DKIM warnings
+ *   cli_check.c    check-config
  */
 #ifndef HIKYAKU_CLI_H
 #define HIKYAKU_CLI_H
 
+#include "base/store.h"
+
 struct config;
-struct store;
 
 int cli_account(struct config *cfg, int argc, char **argv);
 int cli_grant(struct config *cfg, int argc, char **argv);
@@ -28,5 +35,14 @@ int cli_dkim_check(const struct config *cfg);
  * NULL after printing why.
  */
 struct store *cli_open_store(const struct config *cfg);
+
+/* cli_usage - print "usage: hikyaku TEXT" on stderr; returns 2. */
+int cli_usage(const char *text);
+
+/*
+ * cli_done - close st and map r to an exit status (0, or 1 after saying on
+ * stderr that WHAT NAME was not found, already exists, or the store failed).
+ */
+int cli_done(struct store *st, enum store_result r, const char *what, const char *name);
 
 #endif

@@ -103,10 +103,18 @@ demo_account(const struct config *cfg, struct store *st)
 	demo_print(pw);
 }
 
-/* start_delivery - DNS, the TLS client context and the scheduler. */
+/* on_queued - a session committed a message: the scheduler looks soon. */
 static void
+on_queued(void *arg, const struct store_msg *m)
+{
+	scheduler_kick(arg);
+}
+
+/* start_delivery - DNS, the TLS client context and the scheduler. */
+static struct scheduler *
 start_delivery(struct server *srv, struct scheduler_env *env)
 {
+	struct scheduler *sched;
 	char err[512];
 
 	env->base = srv->base;
@@ -117,7 +125,10 @@ start_delivery(struct server *srv, struct scheduler_env *env)
 		fatal("%s", err);
 	if ((env->dns = dns_new(srv->base, srv->cfg, err, sizeof(err))) == NULL)
 		fatal("%s", err);
-	srv->scheduler = scheduler_new(env);
+	sched = scheduler_new(env);
+	srv->queued = on_queued;
+	srv->queued_arg = sched;
+	return sched;
 }
 
 static void
@@ -150,6 +161,7 @@ serve_run(struct config *cfg)
 	struct worker_pool *wp;
 	struct event *sigterm, *sigint;
 	struct scheduler_env sched_env = { 0 };
+	struct scheduler *sched;
 	struct store_per_thread *stores;
 	char err[512], db[4096];
 
@@ -180,7 +192,7 @@ serve_run(struct config *cfg)
 	srv.auth = auth_new(cfg, stores, wp);
 	srv.wp = wp;
 	srv.signer = dkim_signer_new(db, stores);
-	start_delivery(&srv, &sched_env);
+	sched = start_delivery(&srv, &sched_env);
 	sigterm = evsignal_new(srv.base, SIGTERM, on_signal, srv.base);
 	sigint = evsignal_new(srv.base, SIGINT, on_signal, srv.base);
 	evsignal_add(sigterm, NULL);
@@ -190,13 +202,13 @@ serve_run(struct config *cfg)
 
 	listeners_free(ls);
 	smtp_server_shutdown(&srv);
-	scheduler_stop(srv.scheduler);
+	scheduler_stop(sched);
 	worker_pool_free(wp);	/* its threads closed their connections on exit */
 	store_per_thread_free(stores);
 	dkim_signer_free(srv.signer);
 	queue_free(srv.queue);
 	mailbox_flush(mb);
-	scheduler_free(srv.scheduler);
+	scheduler_free(sched);
 	dns_free(sched_env.dns);
 	tls_free(sched_env.tls);
 	auth_free(srv.auth);

@@ -19,9 +19,9 @@ struct auth;
 struct dkim_signer;
 struct event_base;
 struct queue;
-struct scheduler;
 struct session;
 struct store;
+struct store_msg;
 struct tls_ctx;
 struct worker_pool;
 
@@ -35,7 +35,9 @@ struct server {
 	struct auth *auth;
 	struct worker_pool *wp;		/* DKIM signing runs here */
 	struct dkim_signer *signer;	/* NULL: do not sign */
-	struct scheduler *scheduler;	/* told about each newly queued message */
+	/* told about each newly queued message (the scheduler); may be NULL */
+	void (*queued)(void *arg, const struct store_msg *m);
+	void *queued_arg;
 	struct session *sessions;	/* every live session */
 	size_t nsessions;
 	unsigned long long nconnections;

@@ -1,0 +1,171 @@
+/*
+ * cli_account.c - "account" and "grant": accounts and their passwords,
+ * trusted networks, and the addresses each account may send as.
+ */
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/config.h"
+#include "base/store.h"
+#include "cli/cli.h"
+#include "lib/util.h"
+#include "submit/auth.h"
+#include "submit/policy.h"
+
+#define GENERATED_PASSWORD_LEN 20
+
+static bool
+valid_account_name(const char *name)
+{
+	size_t n = strlen(name);
+
+	if (n == 0 || n > STORE_NAME_MAX)
+		return false;
+	for (; *name; name++)
+		if (!isalnum((unsigned char)*name) && !strchr("._@+-", *name))
+			return false;
+	return true;
+}
+
+/* read_password - from stdin, or generated (and printed) when asked or on a tty. */
+static int
+read_password(bool generate, char *pw, size_t pwsz)
+{
+	if (generate || isatty(STDIN_FILENO)) {
+		util_random_password(pw, GENERATED_PASSWORD_LEN);
+		printf("password: %s\n", pw);
+		return 0;
+	}
+	if (fgets(pw, (int)pwsz, stdin) == NULL) {
+		fprintf(stderr, "hikyaku: no password on standard input (use --generate to make one)\n");
+		return -1;
+	}
+	pw[strcspn(pw, "\r\n")] = '\0';
+	if (pw[0] == '\0' || strlen(pw) >= AUTH_PASS_MAX) {
+		fprintf(stderr, "hikyaku: the password must be 1 to %d characters\n", AUTH_PASS_MAX - 1);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+account_set(struct config *cfg, const char *name, bool generate, bool add)
+{
+	char pw[AUTH_PASS_MAX + 2], hash[256];
+	struct store *st;
+	enum store_result r;
+
+	if (!valid_account_name(name)) {
+		fprintf(stderr, "hikyaku: account names are 1 to %d letters, digits or ._@+-\n",
+		    STORE_NAME_MAX);
+		return 1;
+	}
+	if (read_password(generate, pw, sizeof(pw)) == -1)
+		return 1;
+	if (auth_hash_password(pw, hash, sizeof(hash)) == -1) {
+		fprintf(stderr, "hikyaku: crypt(3) failed to hash the password\n");
+		return 1;
+	}
+	explicit_bzero(pw, sizeof(pw));
+	if ((st = cli_open_store(cfg)) == NULL)
+		return 1;
+	r = add ? store_account_add(st, name, hash) : store_account_set_hash(st, name, hash);
+	return cli_done(st, r, "account", name);
+}
+
+static void
+print_account(void *arg, const char *const *cols, int ncols)
+{
+	printf("%s\tcreated=%s\tgrants=%s\ttrusted=%s\n", cols[0], cols[1],
+	    *cols[2] ? cols[2] : "-", *cols[3] ? cols[3] : "-");
+}
+
+static int
+account_trust(struct config *cfg, const char *name, const char *cidr, bool add)
+{
+	struct policy_cidr c;
+	struct store *st;
+
+	if (policy_cidr_parse(cidr, &c) == -1) {
+		fprintf(stderr, "hikyaku: %s is not a network (expected 192.0.2.0/24 or 2001:db8::/32)\n",
+		    cidr);
+		return 1;
+	}
+	if ((st = cli_open_store(cfg)) == NULL)
+		return 1;
+	return cli_done(st, add ? store_trust_add(st, name, cidr) : store_trust_del(st, name, cidr),
+	    add ? "account trust" : "account untrust", add ? name : cidr);
+}
+
+int
+cli_account(struct config *cfg, int argc, char **argv)
+{
+	static const char use[] = "account add|passwd NAME [--generate] | del NAME | list |"
+	    " trust|untrust NAME CIDR";
+	bool gen = argc == 4 && strcmp(argv[3], "--generate") == 0;
+	struct store *st;
+
+	if (argc < 2)
+		return cli_usage(use);
+	if (strcmp(argv[1], "add") == 0 && (argc == 3 || gen))
+		return account_set(cfg, argv[2], gen, true);
+	if (strcmp(argv[1], "passwd") == 0 && (argc == 3 || gen))
+		return account_set(cfg, argv[2], gen, false);
+	if (strcmp(argv[1], "trust") == 0 && argc == 4)
+		return account_trust(cfg, argv[2], argv[3], true);
+	if (strcmp(argv[1], "untrust") == 0 && argc == 4)
+		return account_trust(cfg, argv[2], argv[3], false);
+	if (strcmp(argv[1], "del") == 0 && argc == 3) {
+		if ((st = cli_open_store(cfg)) == NULL)
+			return 1;
+		return cli_done(st, store_account_del(st, argv[2]), "account", argv[2]);
+	}
+	if (strcmp(argv[1], "list") == 0 && argc == 2) {
+		if ((st = cli_open_store(cfg)) == NULL)
+			return 1;
+		return cli_done(st, store_account_list(st, print_account, NULL), "account list", "");
+	}
+	return cli_usage(use);
+}
+
+static void
+print_grant(void *arg, const char *const *cols, int ncols)
+{
+	printf("%s\t%s\n", cols[0], cols[1]);
+}
+
+int
+cli_grant(struct config *cfg, int argc, char **argv)
+{
+	static const char use[] = "grant add|del NAME user@example.jp|@example.jp | list [NAME]";
+	struct store *st;
+	char pattern[ADDR_MAX + 2];
+
+	if (argc >= 2 && strcmp(argv[1], "list") == 0 && argc <= 3) {
+		if ((st = cli_open_store(cfg)) == NULL)
+			return 1;
+		return cli_done(st, store_grant_list(st, argc == 3 ? argv[2] : NULL, print_grant, NULL),
+		    "grant list", "");
+	}
+	if (argc != 4 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "del") != 0))
+		return cli_usage(use);
+	if (!policy_grant_valid(argv[3])) {
+		fprintf(stderr, "hikyaku: %s is neither an address (user@example.jp) nor a domain"
+		    " (@example.jp)\n", argv[3]);
+		return 1;
+	}
+	/* store domains lower-case, as the address parser does */
+	util_strlcpy(pattern, argv[3], sizeof(pattern));
+	for (char *p = strrchr(pattern, '@'); p && *p; p++)
+		*p = (char)tolower((unsigned char)*p);
+	if ((st = cli_open_store(cfg)) == NULL)
+		return 1;
+	if (strcmp(argv[1], "add") == 0)
+		return cli_done(st, store_grant_add(st, argv[2], pattern), "grant", pattern);
+	return cli_done(st, store_grant_del(st, argv[2], pattern), "grant", pattern);
+}
+

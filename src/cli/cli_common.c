@@ -1,0 +1,57 @@
+/*
+ * cli_common.c - what every administrative verb shares: opening the store
+ * as the service user, usage errors, and store results as exit statuses.
+ *
+ * Scripts drive all verbs: no prompts, passwords on stdin, exit status 0
+ * on success, 1 with a message on stderr otherwise, 2 on usage errors.
+ */
+#include <stdio.h>
+
+#include "base/config.h"
+#include "base/priv.h"
+#include "base/store.h"
+#include "cli/cli.h"
+
+int
+cli_usage(const char *text)
+{
+	fprintf(stderr, "usage: hikyaku %s\n", text);
+	return 2;
+}
+
+struct store *
+cli_open_store(const struct config *cfg)
+{
+	char err[512], db[4096];
+	struct store *st;
+
+	if (priv_prepare_spool(cfg, err, sizeof(err)) == -1 || priv_drop(cfg, err, sizeof(err)) == -1) {
+		fprintf(stderr, "hikyaku: %s\n", err);
+		return NULL;
+	}
+	config_db_path(cfg, db, sizeof(db));
+	if ((st = store_open(db, err, sizeof(err))) == NULL)
+		fprintf(stderr, "hikyaku: %s\n", err);
+	return st;
+}
+
+/* cli_done - map a store result to an exit status, explaining failures. */
+int
+cli_done(struct store *st, enum store_result r, const char *what, const char *name)
+{
+	int rc = 0;
+
+	if (r == STORE_NOTFOUND) {
+		fprintf(stderr, "hikyaku: %s: %s not found\n", what, name);
+		rc = 1;
+	} else if (r == STORE_EXISTS) {
+		fprintf(stderr, "hikyaku: %s: %s already exists\n", what, name);
+		rc = 1;
+	} else if (r != STORE_OK) {
+		fprintf(stderr, "hikyaku: %s: %s\n", what, store_errmsg(st));
+		rc = 1;
+	}
+	store_close(st);
+	return rc;
+}
+
