@@ -56,6 +56,13 @@ if [ ! -f "$ASAN_BUILD/build.ninja" ]; then
 fi
 ninja -C "$ASAN_BUILD" || exit 1
 
+echo "== layout: includes point down the data flow"
+if "$PYTHON" scripts/check-layout.py; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+
 echo "== cppcheck (warning, performance, portability)"
 if cppcheck --enable=warning,performance,portability --inline-suppr --error-exitcode=1 -q \
 	-D_GNU_SOURCE -Isrc --std=c11 src/; then
