@@ -6,10 +6,12 @@ and of folders ranked lower, never of a folder ranked the same or higher:
 
     lib (0)  pure cores and generic helpers: parsers, util, log
     base (1) what every stage shares: config, store, worker threads, netio, tls
-    dns, dkim, tlspolicy (2)  services used by the stages
-    queue (3) the durable queue writer, the hub between accepting and delivering
+    dns, dkim (2)  services used by the stages
+    queue (3) the durable queue writer, the hub between accepting and delivering;
+        doctor, tlspolicy (3): DNS-based verdicts and policies the stages consult
     submit, deliver (4)  the two halves; they talk only through the queue
-    cli (5)  the program: verbs and the daemon's wiring
+    ops, home (5)  metrics endpoint and status; the home side (probe, home-config)
+    cli (6)  the program: verbs and the daemon's wiring
 
 Inside a folder, modules (a .c and its .h) must not include each other in
 a cycle. Prints every violation and exits 1, or prints "layout: ok".
@@ -21,10 +23,10 @@ import sys
 RANKS = {
     "lib": 0,
     "base": 1,
-    "dns": 2, "dkim": 2, "tlspolicy": 2,
-    "queue": 3,
+    "dns": 2, "dkim": 2,
+    "queue": 3, "doctor": 3, "tlspolicy": 3,
     "submit": 4, "deliver": 4,
-    "ops": 5,
+    "ops": 5, "home": 5,
     "cli": 6,
 }
 

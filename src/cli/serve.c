@@ -21,6 +21,7 @@
 #include "dns/dns.h"
 #include "submit/listener.h"
 #include "lib/log.h"
+#include "base/pidfile.h"
 #include "base/priv.h"
 #include "queue/queue.h"
 #include "cli/serve.h"
@@ -164,6 +165,7 @@ serve_run(struct config *cfg)
 	struct scheduler *sched;
 	struct store_per_thread *stores;
 	char err[512], db[4096];
+	int pidfd;
 
 	signal(SIGPIPE, SIG_IGN);
 	evthread_use_pthreads();
@@ -179,6 +181,8 @@ serve_run(struct config *cfg)
 		fatal("%s", err);
 	if (geteuid() == 0)
 		log_warn("running as root: set \"user\" in the config to drop privileges");
+	if ((pidfd = pidfile_acquire(cfg, err, sizeof(err))) == -1)
+		fatal("%s", err);
 	config_db_path(cfg, db, sizeof(db));
 	if ((srv.store = store_open(db, err, sizeof(err))) == NULL)
 		fatal("%s", err);
@@ -218,6 +222,7 @@ serve_run(struct config *cfg)
 	store_close(srv.store);
 	tls_free(srv.tls);
 	event_base_free(srv.base);
+	pidfile_release(cfg, pidfd);
 	log_info("stopped");
 	return 0;
 }

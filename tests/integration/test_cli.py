@@ -5,7 +5,7 @@ import re
 import pytest
 
 from harness import ALICE
-from helpers import make_message
+from helpers import free_port, make_message
 
 
 # -- check-config ----------------------------------------------------------------
@@ -171,3 +171,22 @@ def test_check_config_embedded_default(relay_factory):
     p = subprocess.run([r.bin, "check-config"], capture_output=True, text=True, timeout=10,
                        stdin=subprocess.DEVNULL, cwd=r.dir)
     assert p.returncode == 0, p.stderr
+
+
+# -- one daemon per spool ------------------------------------------------------
+
+def test_pidfile_one_daemon_per_spool(relay_factory, tmp_path):
+    r = relay_factory()
+    pidfile = os.path.join(r.spool, "hikyaku.pid")
+    with open(pidfile) as f:
+        assert int(f.read().strip()) == r.proc.pid
+    # a second daemon on the same spool (other ports) is refused, and says why
+    other = os.path.join(str(tmp_path), "other.conf")
+    text = "\n".join(l for l in r.config_text().splitlines() if not l.startswith("listen"))
+    with open(other, "w") as f:
+        f.write(text + "\nlisten 127.0.0.1:%d starttls\n" % free_port("127.0.0.1"))
+    p = r.cli("serve", "-c", other, conf=False, check=False, timeout=10)
+    assert p.returncode != 0
+    assert "already running on spool" in p.stderr, p.stderr
+    r.stop()
+    assert not os.path.exists(pidfile)
