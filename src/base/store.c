@@ -52,8 +52,7 @@ static const char schema[] =
     "CREATE INDEX IF NOT EXISTS recipients_due ON recipients(state, next_attempt);"
     "CREATE TABLE IF NOT EXISTS dkim_keys("
     " domain TEXT NOT NULL COLLATE NOCASE, selector TEXT NOT NULL, algo TEXT NOT NULL,"
-    " keyfile TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(domain, selector));"
-    "PRAGMA user_version = 1;";
+    " keyfile TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(domain, selector));";
 
 static enum store_result
 fail(struct store *st, int rc)
@@ -85,10 +84,18 @@ store_exec(struct store *st, const char *sql)
 	return rc;
 }
 
+/*
+ * store_schema - bring the database to STORE_SCHEMA_VERSION. The schema
+ * text is idempotent (IF NOT EXISTS) and runs at every open, so a new table
+ * or index needs no version change; a change to an existing table (a new
+ * column) bumps the version and adds its ALTER TABLE step here, run when
+ * the stored version is older.
+ */
 static int
 store_schema(struct store *st)
 {
 	sqlite3_stmt *s;
+	char sql[64];
 	int version = -1;
 
 	if (sqlite3_prepare_v2(st->db, "PRAGMA user_version", -1, &s, NULL) != SQLITE_OK)
@@ -102,9 +109,12 @@ store_schema(struct store *st)
 		    version, STORE_SCHEMA_VERSION);
 		return -1;
 	}
+	if (store_exec(st, schema) != SQLITE_OK)
+		return -1;
 	if (version == STORE_SCHEMA_VERSION)
 		return 0;
-	return store_exec(st, schema) == SQLITE_OK ? 0 : -1;
+	snprintf(sql, sizeof(sql), "PRAGMA user_version = %d;", STORE_SCHEMA_VERSION);
+	return store_exec(st, sql) == SQLITE_OK ? 0 : -1;
 }
 
 struct store *
