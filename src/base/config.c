@@ -308,6 +308,58 @@ kw_retry_backoff(struct parser *p, const char *v)
 	return 0;
 }
 
+/* kw_destination - "DOMAIN|* [max-connections N] [rate N/PERIOD]". */
+static int
+kw_destination(struct parser *p, const char *v)
+{
+	struct config_destination d = { 0 };
+	char buf[CONFIG_LINE_MAX], *save = NULL, *w, *arg;
+	bool any = false;
+
+	util_strlcpy(buf, v, sizeof(buf));
+	w = strtok_r(buf, " \t", &save);
+	if (w == NULL || (strcmp(w, "*") != 0 && !valid_hostname(w)))
+		return perr(p, "expected \"destination DOMAIN|* [max-connections N] [rate N/PERIOD]\","
+		    " got \"%s\"", v);
+	for (char *c = w; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	util_strlcpy(d.domain, w, sizeof(d.domain));
+	while ((w = strtok_r(NULL, " \t", &save)) != NULL) {
+		if ((arg = strtok_r(NULL, " \t", &save)) == NULL)
+			return perr(p, "destination %s: \"%s\" needs a value", d.domain, w);
+		if (strcmp(w, "max-connections") == 0) {
+			if (util_parse_uint(arg, 1, 1000, &d.max_connections) == -1)
+				return perr(p, "destination %s: expected max-connections from 1 to 1000,"
+				    " got \"%s\"", d.domain, arg);
+		} else if (strcmp(w, "rate") == 0) {
+			if (util_parse_rate(arg, &d.rate_n, &d.rate_period) == -1)
+				return perr(p, "destination %s: expected a rate such as 300/1m or 1000/h,"
+				    " got \"%s\"", d.domain, arg);
+		} else
+			return perr(p, "destination %s: expected max-connections or rate, got \"%s\"",
+			    d.domain, w);
+		any = true;
+	}
+	if (!any)
+		return perr(p, "destination %s: say max-connections N, rate N/PERIOD or both",
+		    d.domain);
+	for (size_t i = 0; i < p->cfg->ndestinations; i++)
+		if (strcmp(p->cfg->destinations[i].domain, d.domain) == 0)
+			return perr(p, "destination %s is already configured", d.domain);
+	if (p->cfg->ndestinations == CONFIG_MAX_DESTINATIONS)
+		return perr(p, "too many destination lines (at most %d)", CONFIG_MAX_DESTINATIONS);
+	p->cfg->destinations[p->cfg->ndestinations++] = d;
+	return 0;
+}
+
+static int
+kw_max_active_recipients(struct parser *p, const char *v)
+{
+	if (util_parse_uint(v, 100, 10000000, &p->cfg->max_active_recipients) == -1)
+		return perr(p, "expected a number from 100 to 10000000, got \"%s\"", v);
+	return 0;
+}
+
 static int kw_max_connections(struct parser *p, const char *v) { return set_count(p, &p->cfg->max_connections, v); }
 static int kw_max_connections_per_domain(struct parser *p, const char *v) { return set_count(p, &p->cfg->max_connections_per_domain, v); }
 static int kw_queue_lifetime(struct parser *p, const char *v) { return set_duration(p, &p->cfg->queue_lifetime, v); }
@@ -343,6 +395,8 @@ static const struct keyword {
 	{ "address-preference", kw_address_preference },
 	{ "max-connections", kw_max_connections },
 	{ "max-connections-per-domain", kw_max_connections_per_domain },
+	{ "destination", kw_destination },
+	{ "max-active-recipients", kw_max_active_recipients },
 	{ "retry-backoff", kw_retry_backoff },
 	{ "queue-lifetime", kw_queue_lifetime },
 	{ "delay-warning", kw_delay_warning },
@@ -373,8 +427,9 @@ config_defaults(struct config *cfg)
 	cfg->auth_fail_delay = 1;
 	cfg->workers = 2;
 	cfg->address_pref = ADDR_PREF_ANY;
-	cfg->max_connections = 20;
-	cfg->max_connections_per_domain = 5;
+	cfg->max_connections = 100;
+	cfg->max_connections_per_domain = 20;
+	cfg->max_active_recipients = 20000;
 	cfg->retry_min = 300;
 	cfg->retry_max = 4 * 3600;
 	cfg->queue_lifetime = 5 * 86400;
@@ -528,6 +583,39 @@ void
 config_db_path(const struct config *cfg, char *out, size_t outsz)
 {
 	snprintf(out, outsz, "%s/hikyaku.db", cfg->spool);
+}
+
+/* destination_merge - the fields line d sets, over out. */
+static void
+destination_merge(struct config_destination *out, const struct config_destination *d)
+{
+	if (d == NULL)
+		return;
+	if (d->max_connections != 0)
+		out->max_connections = d->max_connections;
+	if (d->rate_n != 0) {
+		out->rate_n = d->rate_n;
+		out->rate_period = d->rate_period;
+	}
+}
+
+void
+config_destination_for(const struct config *cfg, const char *domain,
+    struct config_destination *out)
+{
+	const struct config_destination *exact = NULL, *star = NULL;
+
+	for (size_t i = 0; i < cfg->ndestinations; i++) {
+		if (strcasecmp(cfg->destinations[i].domain, domain) == 0)
+			exact = &cfg->destinations[i];
+		else if (strcmp(cfg->destinations[i].domain, "*") == 0)
+			star = &cfg->destinations[i];
+	}
+	memset(out, 0, sizeof(*out));
+	util_strlcpy(out->domain, domain, sizeof(out->domain));
+	out->max_connections = cfg->max_connections_per_domain;
+	destination_merge(out, star);
+	destination_merge(out, exact);
 }
 
 const struct config_route *

@@ -25,6 +25,19 @@ struct config_route {
 	unsigned port;
 };
 
+/*
+ * destination DOMAIN|* [max-connections N] [rate N/PERIOD]: how hard one
+ * destination may be pushed. A field left out keeps the default's ("*").
+ */
+struct config_destination {
+	char domain[256];		/* lower case, or "*" */
+	uint64_t max_connections;	/* 0: not set on this line */
+	uint64_t rate_n;		/* rate_n transactions per rate_period s; 0: not set */
+	uint64_t rate_period;
+};
+
+#define CONFIG_MAX_DESTINATIONS 256
+
 enum listen_mode { LISTEN_STARTTLS, LISTEN_TLS };
 
 struct config_listen {
@@ -62,7 +75,10 @@ struct config {
 	size_t nroutes;
 	enum address_pref address_pref;
 	uint64_t max_connections;
-	uint64_t max_connections_per_domain;
+	uint64_t max_connections_per_domain;	/* the default destination's max-connections */
+	struct config_destination destinations[CONFIG_MAX_DESTINATIONS];
+	size_t ndestinations;
+	uint64_t max_active_recipients;	/* recipients the scheduler holds in memory */
 	uint64_t retry_min;
 	uint64_t retry_max;
 	uint64_t queue_lifetime;
@@ -75,6 +91,13 @@ struct config {
 
 /* config_route_for - the route for domain (exact, else "*"), or NULL. */
 const struct config_route *config_route_for(const struct config *cfg, const char *domain);
+
+/*
+ * config_destination_for - the limits for destination domain (exact line,
+ * else "*", else the defaults) into out; rate_n 0 means no rate.
+ */
+void config_destination_for(const struct config *cfg, const char *domain,
+    struct config_destination *out);
 
 /* The embedded default configuration used by "make run". */
 extern const char config_builtin[];

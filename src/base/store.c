@@ -26,6 +26,7 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *ins_msg;		/* cached for the queue writer */
 	sqlite3_stmt *ins_rcpt;
+	sqlite3_stmt *ins_usage;
 	char err[256];
 };
 
@@ -50,9 +51,17 @@ static const char schema[] =
     " attempts INTEGER NOT NULL DEFAULT 0, next_attempt INTEGER NOT NULL,"
     " last_reply TEXT, dsn TEXT, relay TEXT, PRIMARY KEY(msg, rcpt));"
     "CREATE INDEX IF NOT EXISTS recipients_due ON recipients(state, next_attempt);"
+    "CREATE INDEX IF NOT EXISTS recipients_pending ON recipients(next_attempt)"
+    " WHERE state IN ('queued', 'deferred');"
     "CREATE TABLE IF NOT EXISTS dkim_keys("
     " domain TEXT NOT NULL COLLATE NOCASE, selector TEXT NOT NULL, algo TEXT NOT NULL,"
-    " keyfile TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(domain, selector));";
+    " keyfile TEXT NOT NULL, created INTEGER NOT NULL, PRIMARY KEY(domain, selector));"
+    "CREATE TABLE IF NOT EXISTS account_limits("
+    " account TEXT PRIMARY KEY REFERENCES accounts(name) ON DELETE CASCADE,"
+    " max INTEGER NOT NULL, period INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS account_usage("
+    " account TEXT PRIMARY KEY REFERENCES accounts(name) ON DELETE CASCADE,"
+    " window INTEGER NOT NULL, count INTEGER NOT NULL);";
 
 static enum store_result
 fail(struct store *st, int rc)
@@ -194,6 +203,7 @@ store_close(struct store *st)
 		return;
 	sqlite3_finalize(st->ins_msg);
 	sqlite3_finalize(st->ins_rcpt);
+	sqlite3_finalize(st->ins_usage);
 	sqlite3_close(st->db);
 	free(st);
 }
@@ -309,8 +319,10 @@ store_account_list(struct store *st, store_list_cb cb, void *arg)
 {
 	return run(st, "SELECT a.name, datetime(a.created, 'unixepoch'),"
 	    " (SELECT group_concat(pattern, ' ') FROM grants g WHERE g.account = a.name),"
-	    " (SELECT group_concat(cidr, ' ') FROM trusts t WHERE t.account = a.name)"
-	    " FROM accounts a ORDER BY a.name", NULL, cb, arg);
+	    " (SELECT group_concat(cidr, ' ') FROM trusts t WHERE t.account = a.name),"
+	    " l.max, l.period, u.window, u.count FROM accounts a"
+	    " LEFT JOIN account_limits l ON l.account = a.name"
+	    " LEFT JOIN account_usage u ON u.account = a.name ORDER BY a.name", NULL, cb, arg);
 }
 
 static enum store_result
@@ -467,39 +479,117 @@ store_msg_insert(struct store *st, const struct store_msg *m)
 		if ((r = step_reset(st, st->ins_rcpt)) != STORE_OK)
 			return r;
 	}
-	return STORE_OK;
+	if (m->quota_window == 0)
+		return STORE_OK;
+	if ((r = prepare_cached(st, &st->ins_usage, "INSERT INTO account_usage(account, window,"
+	    " count) VALUES(?1, ?2, 1) ON CONFLICT(account) DO UPDATE SET"
+	    " count = CASE WHEN window = ?2 THEN count + 1 ELSE 1 END, window = ?2")) != STORE_OK)
+		return r;
+	sqlite3_bind_text(st->ins_usage, 1, m->account, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st->ins_usage, 2, m->quota_window);
+	return step_reset(st, st->ins_usage);
 }
 
 enum store_result
-store_due(struct store *st, int64_t now, int limit, store_list_cb cb, void *arg)
+store_limit_set(struct store *st, const char *account, uint64_t max, uint64_t period)
 {
-	char nowbuf[32], limbuf[16];
-	const char *a[] = { nowbuf, limbuf, NULL };
+	char maxbuf[32], perbuf[32];
+	const char *a[] = { account, maxbuf, perbuf, NULL };
+	enum store_result r;
 
+	if ((r = account_must_exist(st, account)) != STORE_OK)
+		return r;
+	snprintf(maxbuf, sizeof(maxbuf), "%llu", (unsigned long long)max);
+	snprintf(perbuf, sizeof(perbuf), "%llu", (unsigned long long)period);
+	return run(st, "INSERT INTO account_limits(account, max, period)"
+	    " VALUES(?1, CAST(?2 AS INTEGER), CAST(?3 AS INTEGER)) ON CONFLICT(account)"
+	    " DO UPDATE SET max = excluded.max, period = excluded.period", a, NULL, NULL);
+}
+
+enum store_result
+store_limit_del(struct store *st, const char *account)
+{
+	const char *a[] = { account, NULL };
+
+	return run(st, "DELETE FROM account_limits WHERE account = ?", a, NULL, NULL);
+}
+
+struct limit_arg {
+	struct store_limit *out;
+	bool found;
+};
+
+static void
+copy_limit(void *arg, const char *const *cols, int ncols)
+{
+	struct limit_arg *l = arg;
+
+	l->out->max = strtoull(cols[0], NULL, 10);
+	l->out->period = strtoull(cols[1], NULL, 10);
+	l->out->window = *cols[2] ? strtoll(cols[2], NULL, 10) : 0;
+	l->out->count = *cols[3] ? strtoull(cols[3], NULL, 10) : 0;
+	l->found = true;
+}
+
+enum store_result
+store_limit_get(struct store *st, const char *account, struct store_limit *out)
+{
+	const char *a[] = { account, NULL };
+	struct limit_arg l = { out, false };
+	enum store_result r;
+
+	memset(out, 0, sizeof(*out));
+	r = run(st, "SELECT l.max, l.period, u.window, u.count FROM account_limits l"
+	    " LEFT JOIN account_usage u ON u.account = l.account WHERE l.account = ?", a,
+	    copy_limit, &l);
+	if (r == STORE_OK && !l.found)
+		r = STORE_NOTFOUND;
+	return r;
+}
+
+enum store_result
+store_due_from(struct store *st, int64_t from_t, int64_t from_row, int64_t now, int limit,
+    store_list_cb cb, void *arg)
+{
+	char tbuf[32], rowbuf[32], nowbuf[32], limbuf[16];
+	const char *a[] = { tbuf, rowbuf, nowbuf, limbuf, NULL };
+
+	snprintf(tbuf, sizeof(tbuf), "%lld", (long long)from_t);
+	snprintf(rowbuf, sizeof(rowbuf), "%lld", (long long)from_row);
 	snprintf(nowbuf, sizeof(nowbuf), "%lld", (long long)now);
 	snprintf(limbuf, sizeof(limbuf), "%d", limit);
-	return run(st, "SELECT msg, rcpt, attempts FROM recipients"
-	    " WHERE state IN ('queued', 'deferred') AND next_attempt <= CAST(?1 AS INTEGER)"
-	    " ORDER BY next_attempt LIMIT CAST(?2 AS INTEGER)", a, cb, arg);
+	return run(st, "SELECT msg, rcpt, next_attempt, rowid FROM recipients"
+	    " INDEXED BY recipients_pending WHERE state IN ('queued', 'deferred')"
+	    " AND (next_attempt, rowid) > (CAST(?1 AS INTEGER), CAST(?2 AS INTEGER))"
+	    " AND next_attempt <= CAST(?3 AS INTEGER)"
+	    " ORDER BY next_attempt, rowid LIMIT CAST(?4 AS INTEGER)", a, cb, arg);
 }
 
 enum store_result
-store_next_due(struct store *st, int64_t *out)
+store_next_due_after(struct store *st, int64_t after, int64_t *out)
 {
-	return run_int(st, "SELECT min(next_attempt) FROM recipients"
-	    " WHERE state IN ('queued', 'deferred')", NULL, INT64_MAX, out);
+	char buf[32];
+	const char *a[] = { buf, NULL };
+
+	snprintf(buf, sizeof(buf), "%lld", (long long)after);
+	return run_int(st, "SELECT min(next_attempt) FROM recipients INDEXED BY recipients_pending"
+	    " WHERE state IN ('queued', 'deferred') AND next_attempt > CAST(?1 AS INTEGER)",
+	    a, INT64_MAX, out);
 }
 
-enum store_result
-store_msg_load(struct store *st, const char *id, struct store_loaded *out)
+/* load - a message's envelope, and its data when body (else len is its size). */
+static enum store_result
+load(struct store *st, const char *id, struct store_loaded *out, bool body)
 {
 	sqlite3_stmt *s;
 	enum store_result r = STORE_NOTFOUND;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = sqlite3_prepare_v2(st->db, "SELECT sender, account, arrival, smtputf8,"
-	    " body_8bit, warned, data FROM messages WHERE id = ?", -1, &s, NULL)) != SQLITE_OK)
+	if ((rc = sqlite3_prepare_v2(st->db, body ? "SELECT sender, account, arrival, smtputf8,"
+	    " body_8bit, warned, data FROM messages WHERE id = ?" : "SELECT sender, account,"
+	    " arrival, smtputf8, body_8bit, warned, size FROM messages WHERE id = ?", -1, &s,
+	    NULL)) != SQLITE_OK)
 		return fail(st, rc);
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -510,15 +600,30 @@ store_msg_load(struct store *st, const char *id, struct store_loaded *out)
 		out->smtputf8 = sqlite3_column_int(s, 3) != 0;
 		out->body_8bit = sqlite3_column_int(s, 4) != 0;
 		out->warned = sqlite3_column_int(s, 5) != 0;
-		out->len = (size_t)sqlite3_column_bytes(s, 6);
-		out->data = xmalloc(out->len + 1);
-		memcpy(out->data, sqlite3_column_blob(s, 6), out->len);
-		out->data[out->len] = '\0';
+		if (body) {
+			out->len = (size_t)sqlite3_column_bytes(s, 6);
+			out->data = xmalloc(out->len + 1);
+			memcpy(out->data, sqlite3_column_blob(s, 6), out->len);
+			out->data[out->len] = '\0';
+		} else
+			out->len = (size_t)sqlite3_column_int64(s, 6);
 		r = STORE_OK;
 	} else if (rc != SQLITE_DONE)
 		r = fail(st, rc);
 	sqlite3_finalize(s);
 	return r;
+}
+
+enum store_result
+store_msg_load(struct store *st, const char *id, struct store_loaded *out)
+{
+	return load(st, id, out, true);
+}
+
+enum store_result
+store_msg_envelope(struct store *st, const char *id, struct store_loaded *out)
+{
+	return load(st, id, out, false);
 }
 
 void

@@ -57,6 +57,7 @@ enum store_result store_account_hash(struct store *st, const char *name, char *o
 /* store_list_cb - one row of a listing: NULL-terminated column strings. */
 typedef void (*store_list_cb)(void *arg, const char *const *cols, int ncols);
 
+/* store_account_list - rows (name, created, grants, trusts, limit max, limit period, usage window, usage count); "" where none. */
 enum store_result store_account_list(struct store *st, store_list_cb cb, void *arg);
 
 /* Grants: "user@domain" or "@domain". */
@@ -64,6 +65,24 @@ enum store_result store_grant_add(struct store *st, const char *account, const c
 enum store_result store_grant_del(struct store *st, const char *account, const char *pattern);
 /* store_grant_list - rows (account, pattern); account NULL lists all. */
 enum store_result store_grant_list(struct store *st, const char *account, store_list_cb cb, void *arg);
+
+/*
+ * Account limits: at most max messages per period seconds, counted in
+ * fixed windows (window = the start of the current one); usage is written
+ * with each message's insert (store_msg.quota_window).
+ */
+struct store_limit {
+	uint64_t max, period;
+	int64_t window;		/* of the stored usage; 0: none yet */
+	uint64_t count;
+};
+/* store_limit_set - STORE_NOTFOUND when the account does not exist. */
+enum store_result store_limit_set(struct store *st, const char *account, uint64_t max,
+    uint64_t period);
+/* store_limit_del - STORE_NOTFOUND when the account had no limit. */
+enum store_result store_limit_del(struct store *st, const char *account);
+/* store_limit_get - the account's limit and stored usage; STORE_NOTFOUND when it has none. */
+enum store_result store_limit_get(struct store *st, const char *account, struct store_limit *out);
 
 /* Trusted networks: clients from cidr act as account without AUTH. */
 enum store_result store_trust_add(struct store *st, const char *account, const char *cidr);
@@ -85,6 +104,7 @@ struct store_msg {
 	size_t nrcpts;
 	const char *data;		/* the message, CRLF lines, headers added */
 	size_t len;
+	int64_t quota_window;		/* count it in the account's usage for this window; 0: no */
 };
 
 /* Transactions around store_msg_insert (the queue writer batches them). */
@@ -106,10 +126,16 @@ enum store_result store_msg_insert(struct store *st, const struct store_msg *m);
 #define RCPT_SENT "sent"
 #define RCPT_BOUNCED "bounced"
 
-/* store_due - rows (msg, rcpt, attempts) of pending recipients due by now, oldest first. */
-enum store_result store_due(struct store *st, int64_t now, int limit, store_list_cb cb, void *arg);
-/* store_next_due - the earliest next_attempt of any pending recipient (INT64_MAX if none). */
-enum store_result store_next_due(struct store *st, int64_t *out);
+/*
+ * store_due_from - rows (msg, rcpt, next_attempt, rowid) of pending
+ * recipients after the cursor (from_t, from_row) in (next_attempt, rowid)
+ * order and due by now, at most limit. An index range scan: its cost does
+ * not grow with the rows outside the range.
+ */
+enum store_result store_due_from(struct store *st, int64_t from_t, int64_t from_row,
+    int64_t now, int limit, store_list_cb cb, void *arg);
+/* store_next_due_after - the earliest next_attempt > after of a pending recipient (INT64_MAX if none). */
+enum store_result store_next_due_after(struct store *st, int64_t after, int64_t *out);
 
 /* A message read back for delivery or a bounce; store_loaded_free releases it. */
 struct store_loaded {
@@ -125,6 +151,8 @@ struct store_loaded {
 };
 
 enum store_result store_msg_load(struct store *st, const char *id, struct store_loaded *out);
+/* store_msg_envelope - the same without the data: data NULL, len its size. */
+enum store_result store_msg_envelope(struct store *st, const char *id, struct store_loaded *out);
 void store_loaded_free(struct store_loaded *m);
 
 /* store_rcpt_update - record an attempt's outcome for one recipient. */

@@ -12,6 +12,8 @@
 #ifndef HIKYAKU_CLI_H
 #define HIKYAKU_CLI_H
 
+#include <stdbool.h>
+
 #include "base/store.h"
 
 struct config;
@@ -44,5 +46,11 @@ int cli_usage(const char *text);
  * stderr that WHAT NAME was not found, already exists, or the store failed).
  */
 int cli_done(struct store *st, enum store_result r, const char *what, const char *name);
+
+/*
+ * cli_tell_daemon - send sig to the daemon running on cfg's spool (found
+ * through its locked pid file). False when none runs or it cannot be told.
+ */
+bool cli_tell_daemon(const struct config *cfg, int sig);
 
 #endif

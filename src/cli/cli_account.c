@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "base/config.h"
@@ -15,6 +16,7 @@
 #include "lib/util.h"
 #include "submit/auth.h"
 #include "submit/policy.h"
+#include "submit/quota.h"
 
 #define GENERATED_PASSWORD_LEN 20
 
@@ -77,11 +79,58 @@ account_set(struct config *cfg, const char *name, bool generate, bool add)
 	return cli_done(st, r, "account", name);
 }
 
+/* format_limit - "100/1h (37 used, resets 2026-12-01 23:00 UTC)" or "-". */
+static void
+format_limit(const char *const *cols, char *out, size_t outsz)
+{
+	uint64_t max = strtoull(cols[4], NULL, 10), period = strtoull(cols[5], NULL, 10);
+	int64_t window = *cols[6] ? strtoll(cols[6], NULL, 10) : 0;
+	int64_t now_window = quota_window_start(util_now(), period);
+	uint64_t used = window == now_window ? strtoull(cols[7], NULL, 10) : 0;
+	time_t reset = (time_t)(now_window + (int64_t)period);
+	char when[32];
+	struct tm tm;
+
+	if (!*cols[4]) {
+		util_strlcpy(out, "-", outsz);
+		return;
+	}
+	gmtime_r(&reset, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%d %H:%M", &tm);
+	snprintf(out, outsz, "%llu/%llus (%llu used, resets %s UTC)", (unsigned long long)max,
+	    (unsigned long long)period, (unsigned long long)used, when);
+}
+
 static void
 print_account(void *arg, const char *const *cols, int ncols)
 {
-	printf("%s\tcreated=%s\tgrants=%s\ttrusted=%s\n", cols[0], cols[1],
-	    *cols[2] ? cols[2] : "-", *cols[3] ? cols[3] : "-");
+	char limit[128];
+
+	format_limit(cols, limit, sizeof(limit));
+	printf("%s\tcreated=%s\tgrants=%s\ttrusted=%s\tlimit=%s\n", cols[0], cols[1],
+	    *cols[2] ? cols[2] : "-", *cols[3] ? cols[3] : "-", limit);
+}
+
+/* account_limit - "N/PERIOD" sets the account's message limit, "none" removes it. */
+static int
+account_limit(struct config *cfg, const char *name, const char *spec)
+{
+	uint64_t max, period;
+	struct store *st;
+
+	if (strcmp(spec, "none") == 0) {
+		if ((st = cli_open_store(cfg)) == NULL)
+			return 1;
+		return cli_done(st, store_limit_del(st, name), "account limit of", name);
+	}
+	if (util_parse_rate(spec, &max, &period) == -1) {
+		fprintf(stderr, "hikyaku: account limit: expected N/PERIOD such as 100/1h or"
+		    " 1000/1d, or none; got \"%s\"\n", spec);
+		return 2;
+	}
+	if ((st = cli_open_store(cfg)) == NULL)
+		return 1;
+	return cli_done(st, store_limit_set(st, name, max, period), "account", name);
 }
 
 static int
@@ -105,7 +154,7 @@ int
 cli_account(struct config *cfg, int argc, char **argv)
 {
 	static const char use[] = "account add|passwd NAME [--generate] | del NAME | list |"
-	    " trust|untrust NAME CIDR";
+	    " trust|untrust NAME CIDR | limit NAME N/PERIOD|none";
 	bool gen = argc == 4 && strcmp(argv[3], "--generate") == 0;
 	struct store *st;
 
@@ -115,6 +164,8 @@ cli_account(struct config *cfg, int argc, char **argv)
 		return account_set(cfg, argv[2], gen, true);
 	if (strcmp(argv[1], "passwd") == 0 && (argc == 3 || gen))
 		return account_set(cfg, argv[2], gen, false);
+	if (strcmp(argv[1], "limit") == 0 && argc == 4)
+		return account_limit(cfg, argv[2], argv[3]);
 	if (strcmp(argv[1], "trust") == 0 && argc == 4)
 		return account_trust(cfg, argv[2], argv[3], true);
 	if (strcmp(argv[1], "untrust") == 0 && argc == 4)

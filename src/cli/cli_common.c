@@ -5,9 +5,11 @@
  * Scripts drive all verbs: no prompts, passwords on stdin, exit status 0
  * on success, 1 with a message on stderr otherwise, 2 on usage errors.
  */
+#include <signal.h>
 #include <stdio.h>
 
 #include "base/config.h"
+#include "base/pidfile.h"
 #include "base/priv.h"
 #include "base/store.h"
 #include "cli/cli.h"
@@ -55,3 +57,11 @@ cli_done(struct store *st, enum store_result r, const char *what, const char *na
 	return rc;
 }
 
+
+bool
+cli_tell_daemon(const struct config *cfg, int sig)
+{
+	pid_t pid = pidfile_daemon(cfg);
+
+	return pid > 0 && kill(pid, sig) == 0;
+}

@@ -1,7 +1,9 @@
 /*
  * cli_queue.c - "queue": list, show, flush, retry, delete and bounce, while
- * the daemon runs (it notices within queue-scan-interval).
+ * the daemon runs: flush, retry and bounce tell it at once (SIGUSR2
+ * through its pid file); a deleted message is skipped when its turn comes.
  */
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -83,8 +85,10 @@ queue_bounce(struct config *cfg, struct store *st, const char *id)
 		r = store_commit(st);
 	else
 		store_rollback(st);
-	if (r == STORE_OK)
+	if (r == STORE_OK) {
 		outcome_log(&o);
+		cli_tell_daemon(cfg, SIGUSR2);	/* the DSN goes out now */
+	}
 	free(p);
 	return cli_done(st, r, "queue bounce", id);
 }
@@ -111,12 +115,17 @@ cli_queue(struct config *cfg, int argc, char **argv)
 	if (strcmp(argv[1], "show") == 0)
 		return cli_done(st, store_queue_show(st, argv[2], stdout), "queue message", argv[2]);
 	if (strcmp(argv[1], "flush") == 0) {
-		r = store_queue_flush(st, NULL);
-		return cli_done(st, r == STORE_NOTFOUND ? STORE_OK : r, "queue flush", "");
+		if ((r = store_queue_flush(st, NULL)) == STORE_NOTFOUND)
+			r = STORE_OK;
+		if (r == STORE_OK)
+			cli_tell_daemon(cfg, SIGUSR2);
+		return cli_done(st, r, "queue flush", "");
 	}
-	if (strcmp(argv[1], "retry") == 0)
-		return cli_done(st, store_queue_flush(st, argv[2]), "queue message with pending recipients",
-		    argv[2]);
+	if (strcmp(argv[1], "retry") == 0) {
+		if ((r = store_queue_flush(st, argv[2])) == STORE_OK)
+			cli_tell_daemon(cfg, SIGUSR2);
+		return cli_done(st, r, "queue message with pending recipients", argv[2]);
+	}
 	if (strcmp(argv[1], "delete") == 0) {
 		if ((r = store_msg_delete(st, argv[2])) == STORE_OK)
 			log_info("%s: removed by the administrator (queue delete)", argv[2]);

@@ -16,7 +16,7 @@
 
 #include "submit/auth.h"
 #include "base/config.h"
-#include "deliver/delivery.h"
+#include "deliver/scheduler.h"
 #include "dkim/dkim_sign.h"
 #include "dns/dns.h"
 #include "submit/listener.h"
@@ -25,6 +25,7 @@
 #include "base/priv.h"
 #include "queue/queue.h"
 #include "cli/serve.h"
+#include "submit/quota.h"
 #include "submit/smtp_server.h"
 #include "base/store.h"
 #include "base/tls.h"
@@ -104,16 +105,24 @@ demo_account(const struct config *cfg, struct store *st)
 	demo_print(pw);
 }
 
-/* on_queued - a session committed a message: the scheduler looks soon. */
+/* on_queued - a session committed a message: its recipients are due now. */
 static void
 on_queued(void *arg, const struct store_msg *m)
 {
-	scheduler_kick(arg);
+	scheduler_queued(arg, m->id, m->rcpts, m->nrcpts, m->arrival);
+}
+
+/* on_queue_changed - SIGUSR2 from "queue flush|retry": retry now, dead destinations too. */
+static void
+on_queue_changed(evutil_socket_t sig, short what, void *arg)
+{
+	log_info("queue changed by the administrator (SIGUSR2): retrying what is due now");
+	scheduler_revive(arg);
 }
 
 /* start_delivery - DNS, the TLS client context and the scheduler. */
 static struct scheduler *
-start_delivery(struct server *srv, struct scheduler_env *env)
+start_delivery(struct server *srv, struct delivery_env *env)
 {
 	struct scheduler *sched;
 	char err[512];
@@ -160,8 +169,8 @@ serve_run(struct config *cfg)
 	struct listeners *ls;
 	struct mailbox *mb;
 	struct worker_pool *wp;
-	struct event *sigterm, *sigint;
-	struct scheduler_env sched_env = { 0 };
+	struct event *sigterm, *sigint, *sigusr2;
+	struct delivery_env sched_env = { 0 };
 	struct scheduler *sched;
 	struct store_per_thread *stores;
 	char err[512], db[4096];
@@ -194,6 +203,7 @@ serve_run(struct config *cfg)
 	wp = worker_pool_new(mb, (int)cfg->workers);
 	stores = store_per_thread_new(db);
 	srv.auth = auth_new(cfg, stores, wp);
+	srv.quota = quota_new(srv.store);
 	srv.wp = wp;
 	srv.signer = dkim_signer_new(db, stores);
 	sched = start_delivery(&srv, &sched_env);
@@ -201,6 +211,8 @@ serve_run(struct config *cfg)
 	sigint = evsignal_new(srv.base, SIGINT, on_signal, srv.base);
 	evsignal_add(sigterm, NULL);
 	evsignal_add(sigint, NULL);
+	sigusr2 = evsignal_new(srv.base, SIGUSR2, on_queue_changed, sched);
+	evsignal_add(sigusr2, NULL);
 	log_ready(cfg);
 	event_base_dispatch(srv.base);
 
@@ -216,9 +228,11 @@ serve_run(struct config *cfg)
 	dns_free(sched_env.dns);
 	tls_free(sched_env.tls);
 	auth_free(srv.auth);
+	quota_free(srv.quota);
 	mailbox_free(mb);
 	event_free(sigterm);
 	event_free(sigint);
+	event_free(sigusr2);
 	store_close(srv.store);
 	tls_free(srv.tls);
 	event_base_free(srv.base);

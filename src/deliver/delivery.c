@@ -1,14 +1,17 @@
 /*
- * delivery.c - one job: from a message and a destination domain to a
- * decided result for each of its recipients.
+ * delivery.c - one job: from a message and a destination to a decided
+ * result for each of its recipients.
  *
- *   start: load the message; reuse an idle connection to the domain, or
+ *   start: the envelope and which recipients are still pending; an idle
+ *   connection to the destination, or
  *   route: "route" line, else MX (null MX: fail, none: implicit MX)
  *   next_mx -> addresses -> next_addr -> SMTP client
+ *     ready: read the message, send it; done: let the message go
  *     TLS handshake failed: the same address again without TLS
  *     connection failed: the next address, then the next MX
- *   finish: undecided recipients take the last connection failure;
- *   outcome_apply() through the queue writer; log; done.
+ *   finish: undecided recipients take the last connection failure; the
+ *   owner hears how the destination did and says whether to record it;
+ *   outcome_apply() through the queue writer; log; committed.
  */
 #include <ctype.h>
 #include <netinet/in.h>
@@ -17,23 +20,80 @@
 #include <string.h>
 #include <strings.h>
 
-#include "lib/addr.h"
 #include "base/config.h"
 #include "deliver/delivery.h"
 #include "lib/log.h"
-#include "queue/queue.h"
-#include "deliver/smtp_client.h"
+#include "lib/smtp_reply.h"
 #include "lib/util.h"
+#include "queue/queue.h"
 
 static void next_mx(struct delivery_job *job);
 static void route(struct delivery_job *job);
 static void next_addr(struct delivery_job *job);
 static void finish(struct delivery_job *job);
 
-static const struct scheduler_env *
-env(struct delivery_job *job)
+struct delivery_job *
+delivery_job_new(const struct delivery_env *env, const struct delivery_cbs *cbs, void *arg,
+    const char *msg, const char *domain, char **rcpts, size_t n)
 {
-	return scheduler_env(job->sched);
+	struct delivery_job *job = xcalloc(1, sizeof(*job));
+
+	if (n > JOB_RCPTS_MAX)
+		panic("delivery_job_new: %zu recipients", n);
+	job->env = env;
+	job->cbs = cbs;
+	job->arg = arg;
+	util_strlcpy(job->msg, msg, sizeof(job->msg));
+	util_strlcpy(job->domain, domain, sizeof(job->domain));
+	job->rcpts = xcalloc(n ? n : 1, sizeof(*job->rcpts));
+	for (size_t i = 0; i < n; i++)
+		job->rcpts[i].addr = rcpts[i];
+	job->nrcpts = n;
+	return job;
+}
+
+void
+delivery_job_free(struct delivery_job *job)
+{
+	if (job == NULL)
+		return;
+	for (size_t i = 0; i < job->nrcpts; i++)
+		free(job->rcpts[i].addr);
+	free(job->rcpts);
+	free(job->cm_rcpts);
+	free(job->cm_results);
+	free(job->cm_index);
+	free(job->orcpts);
+	store_loaded_free(&job->m);
+	free(job);
+}
+
+bool
+delivery_job_has_final(const struct delivery_job *job)
+{
+	for (size_t i = 0; i < job->nrcpts; i++)
+		if (job->rcpts[i].result.code != 0 && job->rcpts[i].result.kind != REPLY_TEMPFAIL)
+			return true;
+	return false;
+}
+
+size_t
+delivery_job_take_rcpts(struct delivery_job *job, char **out)
+{
+	size_t n = job->nrcpts;
+
+	for (size_t i = 0; i < n; i++) {
+		out[i] = job->rcpts[i].addr;
+		job->rcpts[i].addr = NULL;
+	}
+	job->nrcpts = 0;
+	return n;
+}
+
+const struct reply *
+delivery_job_last_error(const struct delivery_job *job)
+{
+	return &job->last_error;
 }
 
 /* decide_rest - r for every recipient still undecided. */
@@ -41,11 +101,13 @@ static void
 decide_rest(struct delivery_job *job, const struct reply *r, const char *relay)
 {
 	for (size_t i = 0; i < job->nrcpts; i++) {
-		if (job->results[i].code != 0)
+		struct delivery_rcpt *dr = &job->rcpts[i];
+
+		if (dr->result.code != 0)
 			continue;
-		job->results[i] = *r;
-		util_strlcpy(job->relay[i], relay, sizeof(job->relay[i]));
-		util_strlcpy(job->tls[i], "none", sizeof(job->tls[i]));
+		dr->result = *r;
+		util_strlcpy(dr->relay, relay, sizeof(dr->relay));
+		util_strlcpy(dr->tls, "none", sizeof(dr->tls));
 	}
 }
 
@@ -53,7 +115,7 @@ static bool
 all_decided(const struct delivery_job *job)
 {
 	for (size_t i = 0; i < job->nrcpts; i++)
-		if (job->results[i].code == 0)
+		if (job->rcpts[i].result.code == 0)
 			return false;
 	return true;
 }
@@ -66,26 +128,51 @@ take_results(struct delivery_job *job)
 	struct smtp_client *c = job->client;
 
 	for (size_t k = 0; k < job->cm.nrcpts; k++) {
-		size_t i = job->cm_index[k];
+		struct delivery_rcpt *dr = &job->rcpts[job->cm_index[k]];
+		const struct reply *r = &job->cm_results[k];
 
-		if (job->cm_results[k].code == 0)
+		if (r->code == 0)
 			continue;
-		job->results[i] = job->cm_results[k];
-		util_strlcpy(job->relay[i], smtp_client_relay(c), sizeof(job->relay[i]));
-		util_strlcpy(job->tls[i], smtp_client_tls(c), sizeof(job->tls[i]));
+		dr->result = *r;
+		util_strlcpy(dr->relay, smtp_client_relay(c), sizeof(dr->relay));
+		util_strlcpy(dr->tls, smtp_client_tls(c), sizeof(dr->tls));
+		if (smtp_reply_throttling(r->code, r->status, r->text))
+			job->throttled = true;
 	}
+	job->cm.nrcpts = 0;
+}
+
+/* release_body - the transaction is over: the message need not stay in memory. */
+static void
+release_body(struct delivery_job *job)
+{
+	free(job->m.data);
+	job->m.data = NULL;
 }
 
 static void
 on_ready(struct smtp_client *c, void *arg)
 {
 	struct delivery_job *job = arg;
+	struct store_loaded full;
 	size_t i, k = 0;
 
+	job->reached = true;
+	if (job->m.data == NULL) {
+		if (store_msg_load(job->env->store, job->msg, &full) != STORE_OK) {
+			job->gone = true;	/* deleted while we connected */
+			job->client = NULL;
+			job->cbs->idle(job->arg, job, c);
+			finish(job);
+			return;
+		}
+		store_loaded_free(&job->m);
+		job->m = full;
+	}
 	for (i = 0; i < job->nrcpts; i++) {
-		if (job->results[i].code != 0)
+		if (job->rcpts[i].result.code != 0)
 			continue;
-		job->cm_rcpts[k] = job->rcpts[i];
+		job->cm_rcpts[k] = job->rcpts[i].addr;
 		job->cm_index[k++] = i;
 	}
 	job->cm.sender = job->m.sender;
@@ -105,8 +192,9 @@ on_done(struct smtp_client *c, void *arg)
 	struct delivery_job *job = arg;
 
 	take_results(job);
+	release_body(job);
 	job->client = NULL;
-	scheduler_put_idle(job->sched, job->domain, c);
+	job->cbs->idle(job->arg, job, c);
 	finish(job);
 }
 
@@ -117,6 +205,10 @@ on_fail(struct smtp_client *c, void *arg, const struct reply *why, bool tls_fail
 
 	take_results(job);
 	job->last_error = *why;
+	if (smtp_reply_throttling(why->code, why->status, why->text))
+		job->throttled = true;
+	else if (!job->reached)
+		job->unreachable = true;
 	log_info("%s: %s", job->msg, why->text);
 	smtp_client_free(c);
 	job->client = NULL;
@@ -151,7 +243,7 @@ next_addr(struct delivery_job *job)
 		return;
 	}
 	ss = &job->addrs[job->iaddr++];
-	job->client = smtp_client_new(env(job)->base, env(job)->cfg, env(job)->tls,
+	job->client = smtp_client_new(job->env->base, job->env->cfg, job->env->tls,
 	    (struct sockaddr *)ss, ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 	    sizeof(struct sockaddr_in), host, !job->plain_retry, &client_cbs, job);
 	if (job->client == NULL) {
@@ -169,6 +261,7 @@ on_addrs(void *arg, enum dns_status st, const struct sockaddr_storage *addrs, si
 
 	if (st != DNS_OK || n == 0) {
 		reply_set(&job->last_error, 451, st == DNS_TEMPFAIL ? "4.4.3" : "4.4.4", "%s", why);
+		job->unreachable = true;
 		next_mx(job);
 		return;
 	}
@@ -182,7 +275,7 @@ on_addrs(void *arg, enum dns_status st, const struct sockaddr_storage *addrs, si
 static void
 next_mx(struct delivery_job *job)
 {
-	const struct config_route *route = config_route_for(env(job)->cfg, job->domain);
+	const struct config_route *route = config_route_for(job->env->cfg, job->domain);
 	unsigned port = route ? route->port : 25;
 
 	if (job->imx >= job->nmx) {
@@ -192,7 +285,7 @@ next_mx(struct delivery_job *job)
 	}
 	job->imx++;
 	job->naddrs = job->iaddr = 0;
-	dns_addrs(env(job)->dns, job->mx[job->imx - 1].host, port, on_addrs, job);
+	dns_addrs(job->env->dns, job->mx[job->imx - 1].host, port, on_addrs, job);
 }
 
 static void
@@ -224,6 +317,8 @@ on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n, const ch
 		return;
 	case DNS_TEMPFAIL:
 		reply_set(&r, 451, "4.4.3", "%s", why);
+		job->last_error = r;
+		job->unreachable = true;
 		decide_rest(job, &r, "none");
 		finish(job);
 		return;
@@ -250,7 +345,7 @@ literal_host(const char *domain, char *out, size_t outsz)
 static void
 route(struct delivery_job *job)
 {
-	const struct config_route *r = config_route_for(env(job)->cfg, job->domain);
+	const struct config_route *r = config_route_for(job->env->cfg, job->domain);
 
 	job->routed = true;
 	if (r != NULL || literal_host(job->domain, job->mx[0].host, sizeof(job->mx[0].host))) {
@@ -261,30 +356,84 @@ route(struct delivery_job *job)
 		next_mx(job);
 		return;
 	}
-	dns_mx(env(job)->dns, job->domain, on_mx, job);
+	dns_mx(job->env->dns, job->domain, on_mx, job);
 }
 
-void
-delivery_start(struct delivery_job *job)
+/* keep_pending - one stored recipient row: drop it from the job unless it is still pending. */
+static void
+keep_pending(void *arg, const char *const *cols, int ncols)
 {
-	enum store_result r = store_msg_load(env(job)->store, job->msg, &job->m);
+	struct delivery_job *job = arg;
+	bool pending = strcmp(cols[1], RCPT_QUEUED) == 0 || strcmp(cols[1], RCPT_DEFERRED) == 0;
+
+	for (size_t i = 0; i < job->nrcpts; i++)
+		if (job->rcpts[i].result.code == -1 && strcmp(job->rcpts[i].addr, cols[0]) == 0 &&
+		    pending)
+			job->rcpts[i].result.code = 0;
+}
+
+/*
+ * load_envelope - the message's envelope, and only the recipients still
+ * pending ("queue bounce" or "delete" may have come first). False when
+ * nothing is left to do.
+ */
+static bool
+load_envelope(struct delivery_job *job)
+{
+	enum store_result r = store_msg_envelope(job->env->store, job->msg, &job->m);
+	size_t i, k;
 
 	if (r != STORE_OK) {
 		if (r != STORE_NOTFOUND)
 			log_warn("%s: cannot read the message: %s", job->msg,
-			    store_errmsg(env(job)->store));
-		scheduler_job_done(job->sched, job);
+			    store_errmsg(job->env->store));
+		return false;
+	}
+	for (i = 0; i < job->nrcpts; i++)
+		job->rcpts[i].result.code = -1;	/* not pending until the store says so */
+	if (store_msg_rcpts(job->env->store, job->msg, keep_pending, job) != STORE_OK)
+		return false;
+	for (i = k = 0; i < job->nrcpts; i++) {
+		if (job->rcpts[i].result.code == -1) {
+			free(job->rcpts[i].addr);
+			continue;
+		}
+		job->rcpts[k++] = job->rcpts[i];
+	}
+	job->nrcpts = k;
+	return k > 0;
+}
+
+void
+delivery_start(struct delivery_job *job, struct smtp_client *idle)
+{
+	if (!load_envelope(job)) {
+		job->gone = true;
+		if (idle != NULL)
+			job->cbs->idle(job->arg, job, idle);
+		finish(job);
 		return;
 	}
+	job->cm_rcpts = xcalloc(job->nrcpts, sizeof(*job->cm_rcpts));
+	job->cm_results = xcalloc(job->nrcpts, sizeof(*job->cm_results));
+	job->cm_index = xcalloc(job->nrcpts, sizeof(*job->cm_index));
 	reply_set(&job->last_error, 451, "4.4.1", "no destination for %s was reachable",
 	    job->domain);
-	job->client = scheduler_take_idle(job->sched, job->domain);
-	if (job->client != NULL) {
-		smtp_client_rebind(job->client, &client_cbs, job);
-		on_ready(job->client, job);
+	if (idle != NULL) {
+		job->client = idle;
+		smtp_client_rebind(idle, &client_cbs, job);
+		on_ready(idle, job);
 		return;
 	}
 	route(job);
+}
+
+void
+delivery_defer(struct delivery_job *job, const struct reply *why)
+{
+	job->last_error = *why;
+	decide_rest(job, why, "none");
+	finish(job);
 }
 
 /* --- the end --- */
@@ -294,44 +443,75 @@ committed(struct queue_req *req)
 {
 	struct delivery_job *job = req->arg;
 
-	if (req->result != STORE_OK)
+	if (req->result != STORE_OK) {
 		log_warn("%s: cannot record the delivery outcome: %s; it will be retried",
 		    job->msg, req->errmsg);
-	else
+		job->record_failed = true;
+	} else
 		outcome_log(&job->outcome);
+	if (job->outcome.gone)
+		job->gone = true;
 	free(req);
-	scheduler_job_done(job->sched, job);
+	job->committing = false;
+	job->cbs->committed(job->arg, job);
+}
+
+static enum dest_health
+health(const struct delivery_job *job)
+{
+	if (job->throttled)
+		return DEST_THROTTLED;
+	if (job->reached)
+		return DEST_REACHED;
+	if (job->unreachable)
+		return DEST_UNREACHABLE;
+	return DEST_UNTRIED;
 }
 
 static void
-finish(struct delivery_job *job)
+record(struct delivery_job *job)
 {
 	struct queue_req *req = xcalloc(1, sizeof(*req));
 	struct outcome *o = &job->outcome;
 
 	memset(o, 0, sizeof(*o));
 	util_strlcpy(o->msg, job->msg, sizeof(o->msg));
+	job->orcpts = xcalloc(job->nrcpts, sizeof(*job->orcpts));
 	o->rcpts = job->orcpts;
 	o->n = job->nrcpts;
 	o->now = util_now();
-	o->cfg = env(job)->cfg;
+	o->cfg = job->env->cfg;
 	for (size_t i = 0; i < job->nrcpts; i++) {
 		struct outcome_rcpt *r = &job->orcpts[i];
+		const struct delivery_rcpt *dr = &job->rcpts[i];
 
-		memset(r, 0, sizeof(*r));
-		util_strlcpy(r->rcpt, job->rcpts[i], sizeof(r->rcpt));
-		r->kind = job->results[i].kind;
-		util_strlcpy(r->reply, job->results[i].text, sizeof(r->reply));
-		util_strlcpy(r->dsn, job->results[i].status, sizeof(r->dsn));
-		util_strlcpy(r->relay, job->relay[i][0] ? job->relay[i] : "none", sizeof(r->relay));
-		util_strlcpy(r->tls, job->tls[i][0] ? job->tls[i] : "none", sizeof(r->tls));
+		util_strlcpy(r->rcpt, dr->addr, sizeof(r->rcpt));
+		r->kind = dr->result.kind;
+		util_strlcpy(r->reply, dr->result.text, sizeof(r->reply));
+		util_strlcpy(r->dsn, dr->result.status, sizeof(r->dsn));
+		util_strlcpy(r->relay, dr->relay[0] ? dr->relay : "none", sizeof(r->relay));
+		util_strlcpy(r->tls, dr->tls[0] ? dr->tls : "none", sizeof(r->tls));
 	}
 	job->committing = true;
 	req->apply = outcome_apply;
 	req->apply_arg = o;
 	req->done = committed;
 	req->arg = job;
-	queue_commit(env(job)->queue, req);
+	queue_commit(job->env->queue, req);
+}
+
+static void
+finish(struct delivery_job *job)
+{
+	release_body(job);
+	if (job->gone) {
+		job->cbs->finished(job->arg, job, DEST_UNTRIED);
+		job->cbs->committed(job->arg, job);
+		return;
+	}
+	if (job->cbs->finished(job->arg, job, health(job)) == DELIVERY_REQUEUE)
+		return;
+	record(job);
 }
 
 void

@@ -67,13 +67,14 @@ decide(struct outcome *o, struct outcome_rcpt *r, int attempts)
 }
 
 static enum store_result
-queue_dsn(struct store *st, struct outcome *o, const struct store_loaded *m, bool delayed,
+queue_dsn(struct store *st, struct outcome *o, const struct store_loaded *orig, bool delayed,
     char *id_out)
 {
+	struct store_loaded full, *m = &full;
 	struct bounce_rcpt br[64];
 	struct bounce_env env = { 0 };
 	struct store_msg dsn = { 0 };
-	const char *rcpt[1] = { m->sender };
+	const char *rcpt[1] = { orig->sender };
 	enum store_result r;
 	size_t i, n = 0;
 	char newid[16];
@@ -91,6 +92,8 @@ queue_dsn(struct store *st, struct outcome *o, const struct store_loaded *m, boo
 	}
 	if (n == 0)
 		return STORE_OK;
+	if ((r = store_msg_load(st, orig->id, &full)) != STORE_OK)
+		return r;	/* the original's headers go into the DSN */
 	util_queue_id(newid);
 	env.hostname = o->cfg->hostname;
 	env.queue_id = o->msg;
@@ -111,6 +114,7 @@ queue_dsn(struct store *st, struct outcome *o, const struct store_loaded *m, boo
 	if (r == STORE_OK)
 		util_strlcpy(id_out, dsn.id, 16);
 	free((void *)dsn.data);
+	store_loaded_free(&full);
 	return r;
 }
 
@@ -171,7 +175,7 @@ outcome_apply(struct store *st, void *arg)
 	enum store_result r;
 	int64_t pending;
 
-	if ((r = store_msg_load(st, o->msg, &m)) == STORE_NOTFOUND) {
+	if ((r = store_msg_envelope(st, o->msg, &m)) == STORE_NOTFOUND) {
 		o->gone = 1;	/* deleted by "queue delete" while being delivered */
 		return STORE_OK;
 	}

@@ -144,3 +144,38 @@ smtp_reply_caps(const struct smtp_reply *r, struct smtp_caps *caps)
 			break;
 	}
 }
+
+/* contains - case-insensitive substring search in text (bounded by its NUL). */
+static bool
+contains(const char *text, const char *word)
+{
+	size_t wl = strlen(word);
+
+	for (const char *p = text; *p; p++)
+		if (strncasecmp(p, word, wl) == 0)
+			return true;
+	return false;
+}
+
+bool
+smtp_reply_throttling(int code, const char *status, const char *text)
+{
+	static const char *const statuses[] = { "4.7.28", "4.3.2" };
+	static const char *const words[] = { "too many connection", "too many concurrent",
+		"connection limit", "connection rate", "rate limit", "ratelimit",
+		"too many messages", "too fast", "slow down", "throttl", "try again later",
+		"temporarily deferred", "concurrency", "server busy", "unexpected volume" };
+	size_t i;
+
+	if (code == 421)
+		return true;
+	if (code < 400 || code > 499)
+		return false;
+	for (i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (contains(text, words[i]))
+			return true;
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++)
+		if (strcmp(status, statuses[i]) == 0)
+			return true;
+	return false;
+}

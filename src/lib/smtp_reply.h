@@ -46,4 +46,15 @@ struct smtp_caps {
 /* smtp_reply_caps - capabilities from a complete EHLO reply (all lines but the first). */
 void smtp_reply_caps(const struct smtp_reply *r, struct smtp_caps *caps);
 
+/*
+ * smtp_reply_throttling - whether a reply (code, enhanced status or "",
+ * text) says the server is refusing because of too many connections or too
+ * fast a rate, rather than about this message: 421 at any stage, or a 4xx
+ * with status 4.7.28 or 4.3.2 or with text about connections, rate,
+ * throttling, volume, a busy server or "try again later". Such a
+ * destination wants less concurrency, not a five-minute retry of each
+ * message. Greylisting (4.2.0, 4.7.1 without such words) is not one.
+ */
+bool smtp_reply_throttling(int code, const char *status, const char *text);
+
 #endif

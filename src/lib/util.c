@@ -135,6 +135,30 @@ util_parse_duration(const char *s, uint64_t *out)
 }
 
 int
+util_parse_rate(const char *s, uint64_t *n, uint64_t *period)
+{
+	char num[32];
+	const char *slash = strchr(s, '/');
+	size_t len;
+
+	if (slash == NULL || (len = (size_t)(slash - s)) == 0 || len >= sizeof(num))
+		return -1;
+	memcpy(num, s, len);
+	num[len] = '\0';
+	if (util_parse_uint(num, 1, 1000000000, n) == -1)
+		return -1;
+	slash++;
+	if (slash[0] != '\0' && slash[1] == '\0' && strchr("smhdw", slash[0]) != NULL) {
+		char one[3] = { '1', slash[0], '\0' };
+
+		return util_parse_duration(one, period) == -1 ? -1 : 0;
+	}
+	if (util_parse_duration(slash, period) == -1 || *period == 0)
+		return -1;
+	return 0;
+}
+
+int
 util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out)
 {
 	static const uint64_t none[] = { 1 };
@@ -171,6 +195,13 @@ util_queue_id(char out[QUEUE_ID_LEN + 1])
 	static const char a[] = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ";
 
 	random_chars(out, QUEUE_ID_LEN, a, sizeof(a) - 1);
+}
+
+void
+util_random_bytes(void *out, size_t len)
+{
+	if (RAND_bytes(out, (int)len) != 1)
+		panic("RAND_bytes failed");
 }
 
 void

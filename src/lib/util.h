@@ -28,12 +28,21 @@ void panic(const char *fmt, ...) __attribute__((format(printf, 1, 2), noreturn))
 int util_parse_size(const char *s, uint64_t *out);
 /* util_parse_duration - "30", "30s", "5m", "2h", "5d" into seconds. */
 int util_parse_duration(const char *s, uint64_t *out);
+/*
+ * util_parse_rate - "300/1m", "100/h", "5000/1d": N (1..10^9) per a
+ * duration (a bare unit means one of it) into *n and *period (seconds > 0).
+ * Returns 0 or -1.
+ */
+int util_parse_rate(const char *s, uint64_t *n, uint64_t *period);
 /* util_parse_uint - plain decimal with bounds [min, max]. */
 int util_parse_uint(const char *s, uint64_t min, uint64_t max, uint64_t *out);
 
 #define QUEUE_ID_LEN 12
 /* util_queue_id - a fresh random queue id: QUEUE_ID_LEN chars of [0-9A-Z]. */
 void util_queue_id(char out[QUEUE_ID_LEN + 1]);
+
+/* util_random_bytes - len bytes from the CSPRNG (aborts if it fails). */
+void util_random_bytes(void *out, size_t len);
 
 /* util_random_password - a generated password of len chars (base62), NUL-ended. */
 void util_random_password(char *out, size_t len);

@@ -21,6 +21,7 @@
 #include "lib/dataend.h"
 #include "lib/reply.h"
 #include "lib/util.h"
+#include "submit/quota.h"
 #include "submit/smtp_cmd.h"
 
 #define AUTH_LINE_MAX 2048	/* an AUTH continuation line (RFC 4954 allows more; PLAIN needs < 1k) */
@@ -78,6 +79,7 @@ struct session {
 	char *msg;				/* owned, msgcap bytes */
 	size_t msglen, msgcap;
 	struct queue_req *qreq;			/* owned while in flight */
+	struct quota_hold hold;			/* the account limit's slot for this message */
 	char params[64];			/* ESMTP parameters, as queued */
 };
 

@@ -97,6 +97,7 @@ commit_done(struct queue_req *req)
 
 	s->qreq = NULL;
 	if (req->result == STORE_OK) {
+		quota_commit(s->srv->quota, &s->hold);
 		log_info("%s: from=<%s>, size=%zu, nrcpt=%zu (queue active)", m->id, m->sender,
 		    m->len, m->nrcpts);
 		if (s->srv->queued != NULL)
@@ -245,6 +246,7 @@ queue_message(struct session *s)
 	req->msg.smtputf8 = s->mail.smtputf8;
 	req->msg.body_8bit = message_is_8bit(req->msg.data, req->msg.len);
 	req->msg.arrival = env.now;
+	req->msg.quota_window = s->hold.window;
 	req->msg.rcpts = (const char *const *)s->rcpts;
 	req->msg.nrcpts = s->nrcpts;
 	req->done = commit_done;

@@ -102,6 +102,7 @@ session_transaction_reset(struct session *s)
 	s->msglen = s->msgcap = 0;
 	s->qid[0] = '\0';
 	memset(&s->mail, 0, sizeof(s->mail));
+	quota_release(s->srv->quota, &s->hold);
 }
 
 void
@@ -352,6 +353,12 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 		log_info("NOQUEUE: reject: MAIL from %s: 550 5.7.1 %s; sasl_username=%s",
 		    s->client, text, s->account);
 		session_error(s, 550, "5.7.1", text);
+		return;
+	}
+	if (!quota_reserve(s->srv->quota, s->account, util_now(), &s->hold, &err)) {
+		log_info("NOQUEUE: reject: MAIL from %s: %d %s %s; sasl_username=%s", s->client,
+		    err.code, err.status, err.text, s->account);
+		session_error_r(s, &err);
 		return;
 	}
 	util_queue_id(s->qid);

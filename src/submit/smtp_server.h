@@ -19,6 +19,7 @@ struct auth;
 struct dkim_signer;
 struct event_base;
 struct queue;
+struct quota;
 struct session;
 struct store;
 struct store_msg;
@@ -33,6 +34,7 @@ struct server {
 	struct store *store;	/* the loop thread's connection: grants, trusts */
 	struct queue *queue;
 	struct auth *auth;
+	struct quota *quota;		/* per-account message limits */
 	struct worker_pool *wp;		/* DKIM signing runs here */
 	struct dkim_signer *signer;	/* NULL: do not sign */
 	/* told about each newly queued message (the scheduler); may be NULL */

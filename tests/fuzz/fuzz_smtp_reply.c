@@ -3,7 +3,8 @@
  * MX record parser. The input is split at LF into reply lines. Besides not
  * crashing: a complete reply has a valid code, its text is printable ASCII
  * (plus the line separators) and within bounds; an MX parse yields a
- * lower-case host name of allowed bytes.
+ * lower-case host name of allowed bytes; only a 4xx is ever taken for
+ * throttling.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -28,6 +29,8 @@ check_reply(const struct smtp_reply *r)
 			abort();
 	smtp_reply_caps(r, &caps);
 	smtp_reply_oneline(r, one, sizeof(one));
+	if (smtp_reply_throttling(r->code, r->status, r->text) && (r->code < 400 || r->code > 499))
+		abort();	/* only a 4xx can ask for less */
 }
 
 static void
