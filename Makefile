@@ -6,7 +6,7 @@ BUILD      ?= build
 ASAN_BUILD ?= build-asan
 PYTHON     ?= /usr/bin/python3
 
-.PHONY: all deps test-deps build run check fuzz clean
+.PHONY: all deps test-deps build run check fuzz bench clean
 
 all: build
 
@@ -27,6 +27,12 @@ run: build
 
 check: test-deps
 	scripts/check.sh
+
+# Benchmarks against Postfix (and OpenSMTPD, Exim) at default settings:
+# docs/PERFORMANCE.md. About 25 minutes; never part of make check.
+bench: test-deps build
+	@scripts/install-deps.sh bench
+	bench/run.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # install-deps.sh - install the Debian packages hikyaku needs to build and test.
-# Usage: scripts/install-deps.sh [build|test]
+# Usage: scripts/install-deps.sh [build|test|bench]
 # Installs only what is missing, non-interactively. Needs root (or sudo).
 set -eu
 BUILD="gcc clang libclang-rt-14-dev meson ninja-build pkg-config libssl-dev libevent-dev libunbound-dev
@@ -9,10 +9,13 @@ TEST="$BUILD python3 python3-pytest python3-aiosmtpd swaks msmtp curl postfix
 libsasl2-modules sqlite3 iproute2 fail2ban libnet-ssleay-perl libio-socket-ssl-perl
 unbound python3-dkim python3-nacl python3-dnspython libmail-dkim-perl libnet-dns-perl
 strace cppcheck"
+# The benchmarks' peers: Postfix + OpenDKIM, Postfix's Cyrus SASL, perf.
+BENCH="$TEST opendkim opendkim-tools sasl2-bin libsasl2-modules linux-perf"
 case "${1:-build}" in
 build) want=$BUILD ;;
 test) want=$TEST ;;
-*) echo "usage: $0 [build|test]" >&2; exit 2 ;;
+bench) want=$BENCH ;;
+*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do
