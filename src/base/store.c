@@ -143,8 +143,16 @@ store_open(const char *path, char *err, size_t errsz)
 	}
 	sqlite3_busy_timeout(st->db, 10000);
 	sqlite3_extended_result_codes(st->db, 1);
+	/*
+	 * temp_store: statement journals in memory, not a file created and
+	 * unlinked in /var/tmp per transaction. secure_delete FAST: a delivered
+	 * message's pages are not overwritten with zeros on top of being freed
+	 * (Debian builds SQLite with it on); like an unlinked queue file,
+	 * they are reused.
+	 */
 	if (store_exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
-	    "PRAGMA foreign_keys=ON;") != SQLITE_OK || store_schema(st) == -1) {
+	    "PRAGMA foreign_keys=ON; PRAGMA temp_store=MEMORY; PRAGMA secure_delete=FAST;")
+	    != SQLITE_OK || store_schema(st) == -1) {
 		snprintf(err, errsz, "cannot set up database %s: %s", path, st->err);
 		goto fail;
 	}
