@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -141,6 +142,26 @@ start_delivery(struct server *srv, struct delivery_env *env)
 	return sched;
 }
 
+/*
+ * raise_fd_limit - room for every session, every outbound connection and
+ * the store's files: raise the soft RLIMIT_NOFILE as far as needed (up to
+ * the hard limit) and warn when even that is too low.
+ */
+static void
+raise_fd_limit(const struct config *cfg)
+{
+	rlim_t need = (rlim_t)(cfg->max_sessions + cfg->max_connections + 64);
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur >= need)
+		return;
+	rl.rlim_cur = rl.rlim_max == RLIM_INFINITY || rl.rlim_max >= need ? need : rl.rlim_max;
+	if (setrlimit(RLIMIT_NOFILE, &rl) == -1 || rl.rlim_cur < need)
+		log_warn("open files are limited to %llu, fewer than max-sessions plus"
+		    " max-connections need (%llu): raise the limit (LimitNOFILE= under systemd)",
+		    (unsigned long long)rl.rlim_cur, (unsigned long long)need);
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -177,6 +198,7 @@ serve_run(struct config *cfg)
 	int pidfd;
 
 	signal(SIGPIPE, SIG_IGN);
+	raise_fd_limit(cfg);
 	evthread_use_pthreads();
 	tls_init();
 	if (priv_prepare_spool(cfg, err, sizeof(err)) == -1)
