@@ -64,6 +64,7 @@ delivery_job_free(struct delivery_job *job)
 	free(job->cm_results);
 	free(job->cm_index);
 	free(job->orcpts);
+	free(job->rt);
 	store_loaded_free(&job->m);
 	free(job);
 }
@@ -216,15 +217,15 @@ on_fail(struct smtp_client *c, void *arg, const struct reply *why, bool tls_fail
 		finish(job);
 		return;
 	}
-	if (!job->routed) {	/* a reused connection died: look the destination up */
+	if (job->rt == NULL) {	/* a reused connection died: look the destination up */
 		route(job);
 		return;
 	}
-	if (tls_failed && !job->plain_retry) {
-		job->plain_retry = true;	/* as Postfix: the same MX in plain text */
-		job->iaddr--;
+	if (tls_failed && !job->rt->plain_retry) {
+		job->rt->plain_retry = true;	/* as Postfix: the same MX in plain text */
+		job->rt->iaddr--;
 	} else
-		job->plain_retry = false;
+		job->rt->plain_retry = false;
 	next_addr(job);
 }
 
@@ -236,19 +237,19 @@ static void
 next_addr(struct delivery_job *job)
 {
 	struct sockaddr_storage *ss;
-	const char *host = job->mx[job->imx - 1].host;
+	const char *host = job->rt->mx[job->rt->imx - 1].host;
 
-	if (job->iaddr >= job->naddrs) {
+	if (job->rt->iaddr >= job->rt->naddrs) {
 		next_mx(job);
 		return;
 	}
-	ss = &job->addrs[job->iaddr++];
+	ss = &job->rt->addrs[job->rt->iaddr++];
 	job->client = smtp_client_new(job->env->base, job->env->cfg, job->env->tls,
 	    (struct sockaddr *)ss, ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
-	    sizeof(struct sockaddr_in), host, !job->plain_retry, &client_cbs, job);
+	    sizeof(struct sockaddr_in), host, !job->rt->plain_retry, &client_cbs, job);
 	if (job->client == NULL) {
 		reply_set(&job->last_error, 451, "4.4.1", "cannot create a socket to %s", host);
-		job->plain_retry = false;
+		job->rt->plain_retry = false;
 		next_addr(job);
 	}
 }
@@ -265,10 +266,10 @@ on_addrs(void *arg, enum dns_status st, const struct sockaddr_storage *addrs, si
 		next_mx(job);
 		return;
 	}
-	memcpy(job->addrs, addrs, n * sizeof(addrs[0]));
-	job->naddrs = n;
-	job->iaddr = 0;
-	job->plain_retry = false;
+	memcpy(job->rt->addrs, addrs, n * sizeof(addrs[0]));
+	job->rt->naddrs = n;
+	job->rt->iaddr = 0;
+	job->rt->plain_retry = false;
 	next_addr(job);
 }
 
@@ -278,14 +279,14 @@ next_mx(struct delivery_job *job)
 	const struct config_route *route = config_route_for(job->env->cfg, job->domain);
 	unsigned port = route ? route->port : 25;
 
-	if (job->imx >= job->nmx) {
+	if (job->rt->imx >= job->rt->nmx) {
 		decide_rest(job, &job->last_error, "none");
 		finish(job);
 		return;
 	}
-	job->imx++;
-	job->naddrs = job->iaddr = 0;
-	dns_addrs(job->env->dns, job->mx[job->imx - 1].host, port, on_addrs, job);
+	job->rt->imx++;
+	job->rt->naddrs = job->rt->iaddr = 0;
+	dns_addrs(job->env->dns, job->rt->mx[job->rt->imx - 1].host, port, on_addrs, job);
 }
 
 static void
@@ -303,12 +304,12 @@ on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n, const ch
 			finish(job);
 			return;
 		}
-		memcpy(job->mx, mx, n * sizeof(mx[0]));
-		job->nmx = n;
+		memcpy(job->rt->mx, mx, n * sizeof(mx[0]));
+		job->rt->nmx = n;
 		break;
 	case DNS_NODATA:	/* implicit MX: the domain itself (RFC 5321 section 5.1) */
-		util_strlcpy(job->mx[0].host, job->domain, sizeof(job->mx[0].host));
-		job->nmx = 1;
+		util_strlcpy(job->rt->mx[0].host, job->domain, sizeof(job->rt->mx[0].host));
+		job->rt->nmx = 1;
 		break;
 	case DNS_NXDOMAIN:
 		reply_set(&r, 550, "5.1.2", "Host or domain name not found: %s", job->domain);
@@ -323,7 +324,7 @@ on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n, const ch
 		finish(job);
 		return;
 	}
-	job->imx = 0;
+	job->rt->imx = 0;
 	next_mx(job);
 }
 
@@ -347,12 +348,12 @@ route(struct delivery_job *job)
 {
 	const struct config_route *r = config_route_for(job->env->cfg, job->domain);
 
-	job->routed = true;
-	if (r != NULL || literal_host(job->domain, job->mx[0].host, sizeof(job->mx[0].host))) {
+	job->rt = xcalloc(1, sizeof(*job->rt));
+	if (r != NULL || literal_host(job->domain, job->rt->mx[0].host, sizeof(job->rt->mx[0].host))) {
 		if (r != NULL)
-			util_strlcpy(job->mx[0].host, r->host, sizeof(job->mx[0].host));
-		job->nmx = 1;
-		job->imx = 0;
+			util_strlcpy(job->rt->mx[0].host, r->host, sizeof(job->rt->mx[0].host));
+		job->rt->nmx = 1;
+		job->rt->imx = 0;
 		next_mx(job);
 		return;
 	}

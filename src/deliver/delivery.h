@@ -45,6 +45,15 @@ struct delivery_env {
 
 struct delivery_job;
 
+/* Where a job is in its walk over MX hosts and addresses. */
+struct delivery_route {
+	struct dns_mx mx[DNS_MAX_MX];
+	size_t nmx, imx;
+	struct sockaddr_storage addrs[2 * DNS_MAX_ADDRS];
+	size_t naddrs, iaddr;
+	bool plain_retry;		/* TLS failed on this address: again without */
+};
+
 enum delivery_verdict {
 	DELIVERY_COMMIT,	/* record the results */
 	DELIVERY_REQUEUE,	/* record nothing; the owner takes the recipients back */
@@ -90,12 +99,7 @@ struct delivery_job {
 	/* the rest is private to delivery.c */
 	struct store_loaded m;
 	struct smtp_client *client;
-	struct dns_mx mx[DNS_MAX_MX];
-	size_t nmx, imx;
-	struct sockaddr_storage addrs[2 * DNS_MAX_ADDRS];
-	size_t naddrs, iaddr;
-	bool routed;			/* the destination lookup has started */
-	bool plain_retry;		/* TLS failed on this address: again without */
+	struct delivery_route *rt;	/* the destination lookup, once started (owned) */
 	bool reached, throttled, unreachable;
 	struct reply last_error;	/* the most recent connection-level failure */
 	struct smtp_client_msg cm;

@@ -37,6 +37,7 @@
 #define IDLE_SECONDS 2		/* how long a finished connection waits for more */
 #define LOAD_PAGE 1000		/* rows per store read */
 #define LOAD_PAGES 20		/* store reads per pass, then the loop breathes */
+#define DEFER_MAX 256		/* untried deferrals being recorded at once */
 #define RECORD_RETRY 30		/* seconds before recipients whose outcome was not recorded return */
 #define KEY_MAX (QUEUE_ID_LEN + 1 + ADDR_MAX + 1)
 
@@ -65,9 +66,12 @@ struct dest {
 	struct dest_ctl ctl;
 	TAILQ_ENTRY(dest) ready_link;
 	bool in_ready;
+	TAILQ_ENTRY(dest) defer_link;	/* dead, with entries waiting for DEFER_MAX to allow */
+	bool in_defer_wait;
 	struct event *timer;	/* the rate allows the next start, or the dead period ends */
 	struct idle *idle;
 	size_t deferring;	/* deferral jobs not yet committed */
+	size_t runs;		/* runs pointing here, committing ones included */
 	struct reply dead_why;
 };
 TAILQ_HEAD(dests, dest);
@@ -88,8 +92,10 @@ struct scheduler {
 	struct hmap *dests;	/* key -> struct dest */
 	struct hmap *loaded;	/* "msg rcpt" -> (non-NULL) for every recipient in memory */
 	struct dests ready;
+	struct dests defer_wait;
 	struct runs runs;
 	size_t nrunning;	/* runs holding a connection slot */
+	size_t ndeferring;	/* runs recording an untried deferral */
 	int64_t cursor_t;	/* the store has been read up to (cursor_t, cursor_row) */
 	int64_t cursor_row;
 	struct event *load_ev;	/* a load pass soon */
@@ -231,8 +237,8 @@ dest_maybe_free(struct dest *d)
 {
 	struct scheduler *s = d->s;
 
-	if (d->nwaiting > 0 || d->ctl.active > 0 || d->idle != NULL || d->deferring > 0 ||
-	    d->in_ready || (dest_ctl_dead(&d->ctl, util_now()) && !s->stopping))
+	if (d->nwaiting > 0 || d->runs > 0 || d->idle != NULL || d->deferring > 0 ||
+	    d->in_ready || d->in_defer_wait || (dest_ctl_dead(&d->ctl, util_now()) && !s->stopping))
 		return;
 	hmap_del(s->dests, d->key);
 	event_free(d->timer);
@@ -404,6 +410,7 @@ run_new(struct scheduler *s, struct dest *d, struct entry *e, bool counted)
 	struct run *r = xcalloc(1, sizeof(*r));
 
 	r->d = d;
+	d->runs++;
 	r->counted = counted;
 	r->addrs = xcalloc(e->nrcpts, sizeof(*r->addrs));
 	for (size_t i = 0; i < e->nrcpts; i++)
@@ -445,7 +452,10 @@ pop_waiting(struct dest *d)
 	return e;
 }
 
-/* defer_waiting - the destination is dead: every waiting entry is deferred untried. */
+/*
+ * defer_waiting - the destination is dead: its waiting entries are deferred
+ * untried, DEFER_MAX at a time in all; the rest follow as those are recorded.
+ */
 static void
 defer_waiting(struct scheduler *s, struct dest *d)
 {
@@ -455,9 +465,10 @@ defer_waiting(struct scheduler *s, struct dest *d)
 	reply_set(&why, 451, d->dead_why.status[0] ? d->dead_why.status : "4.4.1",
 	    "delivery temporarily suspended: %s", d->dead_why.text[0] ? d->dead_why.text :
 	    "the destination is not reachable");
-	while (d->nwaiting > 0) {
+	while (d->nwaiting > 0 && s->ndeferring < DEFER_MAX) {
 		r = run_new(s, d, pop_waiting(d), false);
 		d->deferring++;
+		s->ndeferring++;
 		delivery_defer(r->job, &why);
 	}
 }
@@ -484,6 +495,10 @@ dispatch(struct scheduler *s)
 		d->in_ready = false;
 		if (dest_ctl_dead(&d->ctl, now)) {
 			defer_waiting(s, d);
+			if (d->nwaiting > 0 && !d->in_defer_wait) {
+				TAILQ_INSERT_TAIL(&s->defer_wait, d, defer_link);
+				d->in_defer_wait = true;
+			}
 			arm_dest_timer(d, (d->ctl.dead_until - now) * 1000000);
 			continue;
 		}
@@ -528,6 +543,7 @@ run_free(struct scheduler *s, struct run *r)
 	TAILQ_REMOVE(&s->runs, r, link);
 	if (r->counted)
 		s->nrunning--;
+	r->d->runs--;
 	for (size_t i = 0; i < r->naddrs; i++)
 		free(r->addrs[i]);
 	free(r->addrs);
@@ -585,6 +601,19 @@ forget(struct scheduler *s, struct run *r)
 		cursor_back(s, o->now);
 }
 
+/* defer_unblock - a deferral was recorded: dead destinations waiting for room go on. */
+static void
+defer_unblock(struct scheduler *s)
+{
+	struct dest *d;
+
+	while ((d = TAILQ_FIRST(&s->defer_wait)) != NULL) {
+		TAILQ_REMOVE(&s->defer_wait, d, defer_link);
+		d->in_defer_wait = false;
+		ready_push(d);
+	}
+}
+
 static void
 job_committed(void *arg, struct delivery_job *job)
 {
@@ -592,8 +621,11 @@ job_committed(void *arg, struct delivery_job *job)
 	struct run *r = job->owner;
 	struct dest *d = r->d;
 
-	if (!r->counted && d->deferring > 0)
+	if (!r->counted && d->deferring > 0) {
 		d->deferring--;
+		s->ndeferring--;
+		defer_unblock(s);
+	}
 	forget(s, r);
 	if (job->record_failed) {	/* the store still has them as they were: later */
 		if (job->due < s->rewind_t)
@@ -697,6 +729,7 @@ scheduler_new(const struct delivery_env *env)
 	util_random_bytes(&seed, sizeof(seed));
 	s->loaded = hmap_new(seed);
 	TAILQ_INIT(&s->ready);
+	TAILQ_INIT(&s->defer_wait);
 	TAILQ_INIT(&s->runs);
 	s->cursor_t = INT64_MIN;
 	s->cursor_row = -1;
