@@ -481,10 +481,56 @@ begin retry
         return "127.0.0.1:%d" % self.port
 
 
+class Haraka(Relay):
+    """Haraka 3 from the npm registry (bench/run.py installs it into the build
+    tree), relay ACL for 127.0.0.0/8 and queue/smtp_forward to the sink. It
+    has no queue of its own: its 250 comes after the sink's."""
+
+    name = "haraka"
+    HOME = os.path.join(BUILD, "bench-peers", "haraka")
+    BIN = os.path.join(HOME, "node_modules", ".bin", "haraka")
+
+    @classmethod
+    def install(cls):
+        """From the npm registry, before the benchmark enters its network namespace."""
+        if not os.path.exists(cls.BIN) and shutil.which("npm"):
+            os.makedirs(cls.HOME, exist_ok=True)
+            subprocess.run(["npm", "install", "--prefix", cls.HOME, "--no-audit", "--no-fund",
+                            "Haraka@3"], capture_output=True, timeout=600)
+
+    @classmethod
+    def available(cls):
+        return os.path.exists(cls.BIN)
+
+    def __init__(self, d, sink):
+        self.d = os.path.join(d, self.name)
+        os.makedirs(os.path.dirname(self.d), exist_ok=True)
+        run([self.BIN, "-i", self.d], capture_output=True)
+        self.port = free_port()
+        host, port = sink.split(":")
+        conf = os.path.join(self.d, "config")
+        files = {"smtp.ini": "listen=127.0.0.1:%d\n" % self.port,
+                 "plugins": "relay\nqueue/smtp_forward\n",
+                 "relay.ini": "[relay]\nacl=true\n",
+                 "relay_acl_allow": "127.0.0.0/8\n",
+                 "smtp_forward.ini": "host=%s\nport=%s\nenable_tls=false\n" % (host, port),
+                 "me": "haraka.bench\n"}
+        for name, text in files.items():
+            with open(os.path.join(conf, name), "w") as f:
+                f.write(text)
+
+    def start(self):
+        self.proc = subprocess.Popen([self.BIN, "-c", self.d],
+                                     stdout=open(os.path.join(self.d, "haraka.log"), "w"),
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        wait_port("127.0.0.1", self.port)
+        return "127.0.0.1:%d" % self.port
+
+
 def relay_classes():
     """The relays this machine can run, hikyaku and Postfix first."""
     out = [Hikyaku, Postfix]
-    for cls in (OpenSMTPD, Exim):
+    for cls in (OpenSMTPD, Exim, Haraka):
         if cls.available():
             out.append(cls)
     return out

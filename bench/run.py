@@ -225,6 +225,7 @@ def main():
     ap.add_argument("--json", help="write the results here too")
     args = ap.parse_args()
     if os.environ.get("BENCH_IN_NS") != "1":
+        B.Haraka.install()      # the namespace has no network
         os.environ["BENCH_IN_NS"] = "1"
         os.execv(os.path.join(B.ROOT, "scripts", "netns-run"),
                  ["netns-run", sys.executable] + sys.argv)
