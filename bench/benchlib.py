@@ -513,7 +513,8 @@ class Haraka(Relay):
                  "plugins": "relay\nqueue/smtp_forward\n",
                  "relay.ini": "[relay]\nacl=true\n",
                  "relay_acl_allow": "127.0.0.0/8\n",
-                 "smtp_forward.ini": "host=%s\nport=%s\nenable_tls=false\n" % (host, port),
+                 "smtp_forward.ini": "host=%s\nport=%s\nenable_tls=false\n"
+                 "enable_outbound=true\n" % (host, port),
                  "me": "haraka.bench\n"}
         for name, text in files.items():
             with open(os.path.join(conf, name), "w") as f:
