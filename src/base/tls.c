@@ -1,12 +1,19 @@
 /*
- * tls.c - OpenSSL server contexts, self-signed certificate generation and
- * connection descriptions. The only file that uses the SSL API.
+ * tls.c - OpenSSL server contexts, self-signed certificate generation,
+ * connection descriptions, and blocking client connections for the probe.
+ * The only file that uses the SSL API.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <openssl/bn.h>
@@ -227,4 +234,270 @@ done:
 	X509_free(x);
 	EVP_PKEY_free(pk);
 	return rc;
+}
+
+/*
+ * Blocking client connections (hikyaku probe): a handshake, reads and
+ * writes on a non-blocking socket, each bounded by a deadline with poll().
+ */
+struct tls_conn {
+	SSL_CTX *ctx;
+	SSL *ssl;
+	int fd;
+	char name[256];
+};
+
+static int
+is_ip(const char *s)
+{
+	unsigned char a[16];
+
+	return inet_pton(AF_INET, s, a) == 1 || inet_pton(AF_INET6, s, a) == 1;
+}
+
+/* conn_wait - poll fd for what SSL asked (want) until the deadline; 0 or -1. */
+static int
+conn_wait(int fd, int want, int64_t deadline_us, char *err, size_t errsz)
+{
+	struct pollfd p = { .fd = fd, .events = want == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN };
+	int64_t left = (deadline_us - util_now_us()) / 1000;
+	int n;
+
+	if (left <= 0) {
+		util_strlcpy(err, "timed out", errsz);
+		return -1;
+	}
+	do
+		n = poll(&p, 1, left > INT_MAX ? INT_MAX : (int)left);
+	while (n == -1 && errno == EINTR);
+	if (n == 0) {
+		util_strlcpy(err, "timed out", errsz);
+		return -1;
+	}
+	if (n == -1) {
+		snprintf(err, errsz, "poll: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* conn_error - after an SSL call returned r: 1 to retry (after waiting), -1 with err. */
+static int
+conn_error(struct tls_conn *c, int r, int64_t deadline_us, char *err, size_t errsz)
+{
+	int e = SSL_get_error(c->ssl, r);
+	char why[256];
+
+	if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE)
+		return conn_wait(c->fd, e, deadline_us, err, errsz) == 0 ? 1 : -1;
+	if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
+		snprintf(err, errsz, "%s", errno ? strerror(errno) : "connection closed by the server");
+		return -1;
+	}
+	tls_last_error(why, sizeof(why));
+	snprintf(err, errsz, "%s", why);
+	return -1;
+}
+
+static SSL_CTX *
+conn_ctx(const char *cafile, char *err, size_t errsz)
+{
+	SSL_CTX *ctx = SSL_CTX_new(TLS_client_method());
+	char why[256];
+
+	if (ctx == NULL) {
+		tls_last_error(why, sizeof(why));
+		snprintf(err, errsz, "cannot create TLS client context: %s", why);
+		return NULL;
+	}
+	SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
+	SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION);
+	SSL_CTX_set_default_verify_paths(ctx);
+	SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, NULL);	/* judged by tls_conn_peer */
+	if (cafile != NULL && SSL_CTX_load_verify_locations(ctx, cafile, NULL) != 1) {
+		tls_last_error(why, sizeof(why));
+		snprintf(err, errsz, "cannot load CA file %s: %s", cafile, why);
+		SSL_CTX_free(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
+struct tls_conn *
+tls_conn_open(int fd, const char *servername, const char *cafile, int timeout_ms, char *err,
+    size_t errsz)
+{
+	struct tls_conn *c = xcalloc(1, sizeof(*c));
+	int64_t deadline = util_now_us() + (int64_t)timeout_ms * 1000;
+	int r, flags;
+
+	c->fd = fd;
+	util_strlcpy(c->name, servername ? servername : "", sizeof(c->name));
+	if ((c->ctx = conn_ctx(cafile, err, errsz)) == NULL)
+		goto fail;
+	if ((c->ssl = SSL_new(c->ctx)) == NULL || SSL_set_fd(c->ssl, fd) != 1) {
+		tls_last_error(err, errsz);
+		goto fail;
+	}
+	if (c->name[0] != '\0' && !is_ip(c->name))
+		SSL_set_tlsext_host_name(c->ssl, c->name);
+	if ((flags = fcntl(fd, F_GETFL)) == -1 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) == -1) {
+		snprintf(err, errsz, "fcntl: %s", strerror(errno));
+		goto fail;
+	}
+	ERR_clear_error();
+	while ((r = SSL_connect(c->ssl)) != 1)
+		if (conn_error(c, r, deadline, err, errsz) == -1)
+			goto fail;
+	return c;
+fail:
+	tls_conn_close(c);
+	return NULL;
+}
+
+long
+tls_conn_read(struct tls_conn *c, void *buf, size_t n, int timeout_ms, char *err, size_t errsz)
+{
+	int64_t deadline = util_now_us() + (int64_t)timeout_ms * 1000;
+	size_t got = 0;
+	int r;
+
+	ERR_clear_error();
+	while ((r = SSL_read_ex(c->ssl, buf, n, &got)) != 1) {
+		if (SSL_get_error(c->ssl, r) == SSL_ERROR_ZERO_RETURN)
+			return 0;
+		if (conn_error(c, r, deadline, err, errsz) == -1)
+			return -1;
+	}
+	return (long)got;
+}
+
+int
+tls_conn_write(struct tls_conn *c, const void *buf, size_t n, int timeout_ms, char *err,
+    size_t errsz)
+{
+	int64_t deadline = util_now_us() + (int64_t)timeout_ms * 1000;
+	const char *p = buf;
+	size_t done;
+	int r;
+
+	ERR_clear_error();
+	while (n > 0) {
+		if ((r = SSL_write_ex(c->ssl, p, n, &done)) == 1) {
+			p += done;
+			n -= done;
+		} else if (conn_error(c, r, deadline, err, errsz) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+void
+tls_conn_close(struct tls_conn *c)
+{
+	if (c == NULL)
+		return;
+	if (c->ssl != NULL) {
+		SSL_shutdown(c->ssl);	/* non-blocking: one attempt */
+		SSL_free(c->ssl);
+	}
+	SSL_CTX_free(c->ctx);
+	ERR_clear_error();
+	free(c);
+}
+
+/* printable - copy s into out as printable ASCII ('?' for anything else). */
+static void
+printable(const char *s, size_t len, char *out, size_t outsz)
+{
+	size_t i;
+
+	for (i = 0; i < len && i + 1 < outsz; i++)
+		out[i] = (unsigned char)s[i] >= 0x20 && (unsigned char)s[i] < 0x7f ? s[i] : '?';
+	if (outsz > 0)
+		out[i < outsz ? i : outsz - 1] = '\0';
+}
+
+/* peer_names - the DNS names and IP addresses of the subjectAltName, comma-separated. */
+static void
+peer_names(X509 *x, char *out, size_t outsz)
+{
+	GENERAL_NAMES *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	char one[256];
+	size_t o = 0;
+	int i;
+
+	out[0] = '\0';
+	for (i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		const GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		const unsigned char *d;
+		int len;
+
+		if (g->type == GEN_DNS) {
+			d = ASN1_STRING_get0_data(g->d.dNSName);
+			len = ASN1_STRING_length(g->d.dNSName);
+			printable((const char *)d, (size_t)len, one, sizeof(one));
+		} else if (g->type == GEN_IPADD) {
+			d = ASN1_STRING_get0_data(g->d.iPAddress);
+			len = ASN1_STRING_length(g->d.iPAddress);
+			if (len != 4 && len != 16)
+				continue;
+			inet_ntop(len == 4 ? AF_INET : AF_INET6, d, one, sizeof(one));
+		} else
+			continue;
+		o += (size_t)snprintf(out + o, o < outsz ? outsz - o : 0, "%s%s", o ? ", " : "", one);
+		if (o >= outsz) {
+			out[outsz - 1] = '\0';
+			break;
+		}
+	}
+	GENERAL_NAMES_free(gens);
+}
+
+static int
+peer_name_ok(X509 *x, const char *name)
+{
+	if (name[0] == '\0')
+		return 0;
+	if (is_ip(name))
+		return X509_check_ip_asc(x, name, 0) == 1;
+	return X509_check_host(x, name, 0, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS, NULL) == 1;
+}
+
+static void
+peer_expiry(X509 *x, struct tls_peer *out)
+{
+	const ASN1_TIME *t = X509_get0_notAfter(x);
+	struct tm tm;
+
+	if (t == NULL || ASN1_TIME_to_tm(t, &tm) != 1)
+		return;
+	out->not_after = (long long)timegm(&tm);
+	out->expired = X509_cmp_current_time(t) < 0;
+}
+
+void
+tls_conn_peer(struct tls_conn *c, struct tls_peer *out)
+{
+	X509 *x = SSL_get0_peer_certificate(c->ssl);
+	long v;
+	char *dn;
+
+	memset(out, 0, sizeof(*out));
+	tls_describe(c->ssl, out->version, sizeof(out->version), out->cipher, sizeof(out->cipher));
+	if (x == NULL)
+		return;
+	out->has_cert = 1;
+	v = SSL_get_verify_result(c->ssl);
+	out->chain_ok = v == X509_V_OK;
+	if (!out->chain_ok)
+		util_strlcpy(out->verify_error, X509_verify_cert_error_string(v),
+		    sizeof(out->verify_error));
+	out->name_ok = peer_name_ok(x, c->name);
+	if ((dn = X509_NAME_oneline(X509_get_subject_name(x), NULL, 0)) != NULL) {
+		printable(dn, strlen(dn), out->subject, sizeof(out->subject));
+		OPENSSL_free(dn);
+	}
+	peer_names(x, out->names, sizeof(out->names));
+	peer_expiry(x, out);
 }

@@ -1,7 +1,8 @@
 /*
  * tls.h - everything that touches OpenSSL's TLS API: server contexts,
  * the self-signed certificate made on first start, and connection facts
- * (protocol, cipher) for logs and Received: headers.
+ * (protocol, cipher) for logs and Received: headers; blocking client
+ * connections that describe the server's certificate (hikyaku probe).
  */
 #ifndef HIKYAKU_TLS_H
 #define HIKYAKU_TLS_H
@@ -58,5 +59,50 @@ void tls_last_error(char *out, size_t outsz);
 
 /* tls_error_string - text for an OpenSSL error code (from the I/O layer). */
 void tls_error_string(unsigned long e, char *out, size_t outsz);
+
+/*
+ * Blocking client connections with deadlines, for short tools that are not
+ * on the event loop (hikyaku probe). The socket must be connected; it is
+ * made non-blocking and every operation waits at most timeout_ms.
+ */
+struct tls_conn;
+
+/* what a client learned about the server's certificate */
+struct tls_peer {
+	int has_cert;		/* the server sent one */
+	int chain_ok;		/* it chains to a trusted CA (system store or cafile) */
+	char verify_error[128];	/* OpenSSL's reason when !chain_ok */
+	int name_ok;		/* a subjectAltName (or the CN) matches the name asked for */
+	char subject[256];	/* subject DN, printable ASCII */
+	char names[512];	/* subjectAltName DNS names and addresses, comma-separated */
+	long long not_after;	/* expiry, seconds since the epoch (0: unknown) */
+	int expired;		/* not_after is in the past */
+	char version[16];	/* "TLSv1.3" */
+	char cipher[64];
+};
+
+/*
+ * tls_conn_open - TLS 1.2+ client handshake on connected socket fd, with
+ * SNI and the name check for servername (a host name or an IP address; may
+ * be NULL). Trusts the system's CA store plus cafile (PEM, may hold a
+ * self-signed certificate; may be NULL). The handshake does not fail on
+ * verification: tls_conn_peer() tells. NULL with err filled when the
+ * handshake fails or times out. The caller owns the result and the socket.
+ */
+struct tls_conn *tls_conn_open(int fd, const char *servername, const char *cafile,
+    int timeout_ms, char *err, size_t errsz);
+
+/* tls_conn_peer - what the handshake found out about the server. */
+void tls_conn_peer(struct tls_conn *c, struct tls_peer *out);
+
+/* tls_conn_read - up to n bytes; returns the count, 0 at EOF, -1 on error or timeout (err filled). */
+long tls_conn_read(struct tls_conn *c, void *buf, size_t n, int timeout_ms, char *err, size_t errsz);
+
+/* tls_conn_write - all n bytes; 0, or -1 on error or timeout (err filled). */
+int tls_conn_write(struct tls_conn *c, const void *buf, size_t n, int timeout_ms, char *err,
+    size_t errsz);
+
+/* tls_conn_close - send close_notify (without waiting) and free c; the socket stays open. */
+void tls_conn_close(struct tls_conn *c);
 
 #endif

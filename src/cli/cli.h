@@ -8,6 +8,7 @@
  *   cli_queue.c    queue
  *   cli_dkim.c     dkim; check-config's DKIM warnings
  *   cli_check.c    check-config
+ *   cli_home.c     probe, home-config (no configuration file needed)
  */
 #ifndef HIKYAKU_CLI_H
 #define HIKYAKU_CLI_H
@@ -23,6 +24,27 @@ int cli_grant(struct config *cfg, int argc, char **argv);
 int cli_queue(struct config *cfg, int argc, char **argv);
 int cli_check_config(struct config *cfg);
 int cli_dkim(struct config *cfg, int argc, char **argv);
+
+/* cli_probe - "hikyaku probe ..." (argv[0] is "probe"): exit 0, 1, or 2 on usage. */
+int cli_probe(int argc, char **argv);
+
+/* cli_home_config - "hikyaku home-config ...": exit 0, or 2 on usage. */
+int cli_home_config(int argc, char **argv);
+
+/* what "account add NAME --home-config MTA [--relay HOST:PORT] [--ca-file FILE]" asked for */
+struct cli_home_opts {
+	const char *mta;	/* NULL: no home configuration */
+	const char *relay;	/* NULL: hostname and the port of a listen line */
+	const char *cafile;
+};
+
+/* cli_home_config_check - whether the home configuration can be made; 0, or -1 after saying why. */
+int cli_home_config_check(const struct config *cfg, const struct cli_home_opts *ho,
+    const char *account);
+
+/* cli_home_config_account - print it (on stdout) with password filled in; 0 or -1. */
+int cli_home_config_account(const struct config *cfg, const struct cli_home_opts *ho,
+    const char *account, const char *password);
 
 /*
  * cli_dkim_check - for check-config: warn on stderr about every domain in

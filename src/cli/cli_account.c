@@ -55,28 +55,57 @@ read_password(bool generate, char *pw, size_t pwsz)
 }
 
 static int
-account_set(struct config *cfg, const char *name, bool generate, bool add)
+account_set(struct config *cfg, const char *name, bool generate, bool add,
+    const struct cli_home_opts *ho)
 {
 	char pw[AUTH_PASS_MAX + 2], hash[256];
 	struct store *st;
 	enum store_result r;
+	int rc = 1;
 
 	if (!valid_account_name(name)) {
 		fprintf(stderr, "hikyaku: account names are 1 to %d letters, digits or ._@+-\n",
 		    STORE_NAME_MAX);
 		return 1;
 	}
+	if (ho->mta != NULL && cli_home_config_check(cfg, ho, name) == -1)
+		return 1;
 	if (read_password(generate, pw, sizeof(pw)) == -1)
 		return 1;
 	if (auth_hash_password(pw, hash, sizeof(hash)) == -1) {
 		fprintf(stderr, "hikyaku: crypt(3) failed to hash the password\n");
-		return 1;
+		goto done;
 	}
-	explicit_bzero(pw, sizeof(pw));
 	if ((st = cli_open_store(cfg)) == NULL)
-		return 1;
+		goto done;
 	r = add ? store_account_add(st, name, hash) : store_account_set_hash(st, name, hash);
-	return cli_done(st, r, "account", name);
+	rc = cli_done(st, r, "account", name);
+	if (rc == 0 && ho->mta != NULL && cli_home_config_account(cfg, ho, name, pw) == -1)
+		rc = 1;
+done:
+	explicit_bzero(pw, sizeof(pw));
+	return rc;
+}
+
+/* set_options - "[--generate] [--home-config MTA [--relay HOST:PORT] [--ca-file FILE]]". */
+static int
+set_options(int argc, char **argv, bool *gen, struct cli_home_opts *ho)
+{
+	int i;
+
+	for (i = 3; i < argc; i++) {
+		if (strcmp(argv[i], "--generate") == 0)
+			*gen = true;
+		else if (i + 1 < argc && strcmp(argv[i], "--home-config") == 0)
+			ho->mta = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--relay") == 0)
+			ho->relay = argv[++i];
+		else if (i + 1 < argc && strcmp(argv[i], "--ca-file") == 0)
+			ho->cafile = argv[++i];
+		else
+			return -1;
+	}
+	return (ho->relay || ho->cafile) && !ho->mta ? -1 : 0;
 }
 
 /* format_limit - "100/1h (37 used, resets 2026-12-01 23:00 UTC)" or "-". */
@@ -153,17 +182,20 @@ account_trust(struct config *cfg, const char *name, const char *cidr, bool add)
 int
 cli_account(struct config *cfg, int argc, char **argv)
 {
-	static const char use[] = "account add|passwd NAME [--generate] | del NAME | list |"
-	    " trust|untrust NAME CIDR | limit NAME N/PERIOD|none";
-	bool gen = argc == 4 && strcmp(argv[3], "--generate") == 0;
+	static const char use[] = "account add|passwd NAME [--generate] [--home-config MTA"
+	    " [--relay HOST:PORT] [--ca-file FILE]] | del NAME | list | trust|untrust NAME CIDR |"
+	    " limit NAME N/PERIOD|none";
+	struct cli_home_opts ho = { 0 };
+	bool gen = false;
 	struct store *st;
 
 	if (argc < 2)
 		return cli_usage(use);
-	if (strcmp(argv[1], "add") == 0 && (argc == 3 || gen))
-		return account_set(cfg, argv[2], gen, true);
-	if (strcmp(argv[1], "passwd") == 0 && (argc == 3 || gen))
-		return account_set(cfg, argv[2], gen, false);
+	if ((strcmp(argv[1], "add") == 0 || strcmp(argv[1], "passwd") == 0) && argc >= 3) {
+		if (set_options(argc, argv, &gen, &ho) == -1)
+			return cli_usage(use);
+		return account_set(cfg, argv[2], gen, strcmp(argv[1], "add") == 0, &ho);
+	}
 	if (strcmp(argv[1], "limit") == 0 && argc == 4)
 		return account_limit(cfg, argv[2], argv[3]);
 	if (strcmp(argv[1], "trust") == 0 && argc == 4)

@@ -1,6 +1,8 @@
 /*
- * main.c - command line entry: find "-c FILE", load the configuration and
- * dispatch to the verb (serve, check-config, account, grant, queue).
+ * main.c - command line entry: the home side's verbs (probe, home-config)
+ * run without a configuration; for the others find "-c FILE", load the
+ * configuration and dispatch (serve, check-config, account, grant, queue,
+ * dkim). Messages follow the user's locale, except the daemon's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -8,24 +10,35 @@
 
 #include "cli/cli.h"
 #include "base/config.h"
+#include "lib/i18n.h"
 #include "lib/log.h"
 #include "cli/serve.h"
 
-static const char usage_text[] =
-    "usage: hikyaku [-c FILE] COMMAND ...\n"
-    "  serve                      run the relay in the foreground\n"
-    "  check-config               check the configuration and exit\n"
-    "  default-config             print the built-in default configuration\n"
-    "  account add|passwd NAME [--generate]   (password on stdin unless --generate)\n"
-    "  account del NAME | account list\n"
-    "  account trust|untrust NAME CIDR\n"
-    "  account limit NAME N/PERIOD|none   (e.g. 500/1d: messages per period)\n"
-    "  grant add|del NAME user@example.jp|@example.jp | grant list [NAME]\n"
-    "  queue list | queue show ID | queue flush | queue retry|delete|bounce ID\n"
-    "  dkim keygen DOMAIN [--selector S] [--algo rsa|ed25519] [--bits 2048|3072]\n"
-    "  dkim list [DOMAIN] | dkim show|del DOMAIN SELECTOR\n"
-    "-c FILE may appear anywhere; without it " CONFIG_DEFAULT_PATH " is read, or,\n"
-    "when that does not exist, the built-in default (spool ./var).\n";
+/* usage - the verbs, on out. */
+static void
+usage(FILE *out)
+{
+	fprintf(out, _("usage: hikyaku [-c FILE] COMMAND ...\n"
+	    "  serve                      run the relay in the foreground\n"
+	    "  check-config               check the configuration and exit\n"
+	    "  default-config             print the built-in default configuration\n"
+	    "  account add|passwd NAME [--generate] [--home-config MTA [--relay HOST:PORT]\n"
+	    "                             [--ca-file FILE]]  (password on stdin unless --generate)\n"
+	    "  account del NAME | account list\n"
+	    "  account trust|untrust NAME CIDR\n"
+	    "  account limit NAME N/PERIOD|none   (e.g. 500/1d: messages per period)\n"
+	    "  grant add|del NAME user@example.jp|@example.jp | grant list [NAME]\n"
+	    "  queue list | queue show ID | queue flush | queue retry|delete|bounce ID\n"
+	    "  dkim keygen DOMAIN [--selector S] [--algo rsa|ed25519] [--bits 2048|3072]\n"
+	    "  dkim list [DOMAIN] | dkim show|del DOMAIN SELECTOR\n"
+	    "On the home server (no configuration file needed):\n"
+	    "  probe --relay HOST[:PORT] [--account NAME] [--from ADDR] [--isp-relay HOST] ...\n"
+	    "  home-config --mta postfix|opensmtpd|exim|msmtp|nullmailer --relay HOST[:PORT]\n"
+	    "              --account NAME\n"
+	    "-c FILE may appear anywhere; without it %s is read, or,\n"
+	    "when that does not exist, the built-in default (spool ./var).\n"),
+	    CONFIG_DEFAULT_PATH);
+}
 
 /* take_config_flag - remove "-c FILE" from argv; returns FILE or NULL. */
 static const char *
@@ -58,14 +71,22 @@ main(int argc, char **argv)
 	char err[1024];
 	int rc;
 
+	/* the daemon stays in the C locale: its log lines are for grep */
+	if (argc < 2 || strcmp(argv[1], "serve") != 0)
+		i18n_init();
 	if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "-h") == 0) {
-		fputs(usage_text, argc < 2 ? stderr : stdout);
+		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
 	if (strcmp(argv[1], "default-config") == 0) {
 		fputs(config_builtin, stdout);
 		return 0;
 	}
+	/* the home side: no configuration file, no spool */
+	if (strcmp(argv[1], "probe") == 0)
+		return cli_probe(argc - 1, argv + 1);
+	if (strcmp(argv[1], "home-config") == 0)
+		return cli_home_config(argc - 1, argv + 1);
 	if ((cfg = config_load(path, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "%s\n", err);
 		return 1;
@@ -84,7 +105,7 @@ main(int argc, char **argv)
 	else if (strcmp(argv[1], "dkim") == 0)
 		rc = cli_dkim(cfg, argc - 1, argv + 1);
 	else {
-		fputs(usage_text, stderr);
+		usage(stderr);
 		rc = 2;
 	}
 	config_free(cfg);

@@ -110,10 +110,40 @@ keyword(const char *line, size_t len, const char *kw)
 	return len >= n && strncasecmp(line, kw, n) == 0 && (len == n || line[n] == ' ');
 }
 
+/* caps_auth - "AUTH PLAIN LOGIN" (or the old "AUTH=PLAIN LOGIN"): the mechanisms. */
+static void
+caps_auth(struct smtp_caps *c, const char *l, size_t len)
+{
+	size_t i, o = strlen(c->auth), start;
+	bool list = o == 0;	/* a second AUTH line (AUTH= next to AUTH) only sets flags */
+
+	for (i = 5; i < len; ) {
+		while (i < len && l[i] == ' ')
+			i++;
+		for (start = i; i < len && l[i] != ' '; i++)
+			;
+		if (i == start)
+			break;
+		if (i - start == 5 && strncasecmp(l + start, "PLAIN", 5) == 0)
+			c->auth_plain = true;
+		if (i - start == 5 && strncasecmp(l + start, "LOGIN", 5) == 0)
+			c->auth_login = true;
+		if (!list || o + (o > 0) + (i - start) + 1 > sizeof(c->auth))
+			continue;	/* keep the flags, cut the list */
+		if (o > 0)
+			c->auth[o++] = ' ';
+		for (; start < i; start++)
+			c->auth[o++] = (char)toupper((unsigned char)l[start]);
+		c->auth[o] = '\0';
+	}
+}
+
 static void
 caps_line(struct smtp_caps *c, const char *l, size_t len)
 {
-	if (keyword(l, len, "PIPELINING"))
+	if (len >= 5 && strncasecmp(l, "AUTH", 4) == 0 && (l[4] == ' ' || l[4] == '='))
+		caps_auth(c, l, len);
+	else if (keyword(l, len, "PIPELINING"))
 		c->pipelining = true;
 	else if (keyword(l, len, "STARTTLS"))
 		c->starttls = true;

@@ -37,10 +37,14 @@ int smtp_reply_feed(struct smtp_reply *r, const char *line, size_t len);
 /* smtp_reply_oneline - "550 5.1.1 text / more text" for logs and DSNs, into out. */
 void smtp_reply_oneline(const struct smtp_reply *r, char *out, size_t outsz);
 
+#define SMTP_CAPS_AUTH_MAX 128
+
 struct smtp_caps {
 	bool pipelining, starttls, eightbitmime, smtputf8, enhancedstatuscodes;
 	bool has_size;
 	unsigned long long size;	/* 0 with has_size: no fixed limit */
+	bool auth_plain, auth_login;	/* among the AUTH mechanisms */
+	char auth[SMTP_CAPS_AUTH_MAX];	/* "PLAIN LOGIN" as announced (upper-cased, cut); "": no AUTH */
 };
 
 /* smtp_reply_caps - capabilities from a complete EHLO reply (all lines but the first). */

@@ -3,6 +3,7 @@
  */
 #include <arpa/inet.h>
 #include <ctype.h>
+#include <limits.h>
 #include <netinet/in.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -308,6 +309,14 @@ util_base64_decode(const char *in, size_t len, char *out, size_t outsz)
 	memcpy(out, tmp, (size_t)n - pad);
 	OPENSSL_cleanse(tmp, sizeof(tmp));
 	return n - (int)pad;
+}
+
+int
+util_base64_encode(const void *in, size_t len, char *out, size_t outsz)
+{
+	if (len > (size_t)INT_MAX / 2 || (len + 2) / 3 * 4 + 1 > outsz)
+		return -1;
+	return EVP_EncodeBlock((unsigned char *)out, in, (int)len);
 }
 
 unsigned

@@ -67,6 +67,12 @@ void util_escape(const char *s, size_t len, char *out, size_t outsz);
  */
 int util_base64_decode(const char *in, size_t len, char *out, size_t outsz);
 
+/*
+ * util_base64_encode - RFC 4648 base64 (padded, one line) of in[0..len) into
+ * out, NUL-terminated. Returns the length written, or -1 when it does not fit.
+ */
+int util_base64_encode(const void *in, size_t len, char *out, size_t outsz);
+
 struct sockaddr;
 
 /*

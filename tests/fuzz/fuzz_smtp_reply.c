@@ -28,6 +28,8 @@ check_reply(const struct smtp_reply *r)
 		if ((r->text[i] < 0x20 || r->text[i] > 0x7e) && r->text[i] != '\n')
 			abort();
 	smtp_reply_caps(r, &caps);
+	if (strnlen(caps.auth, sizeof(caps.auth)) >= sizeof(caps.auth))
+		abort();
 	smtp_reply_oneline(r, one, sizeof(one));
 	if (smtp_reply_throttling(r->code, r->status, r->text) && (r->code < 400 || r->code > 499))
 		abort();	/* only a 4xx can ask for less */

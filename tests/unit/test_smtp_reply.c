@@ -112,6 +112,40 @@ test_caps(void)
 	smtp_reply_caps(&r, &c);
 	T_OK(c.has_size && c.size == 0, "SIZE without a value: no fixed limit");
 	T_OK(!c.starttls, "STARTTLSX is not STARTTLS");
+	T_OK(!c.auth_plain && !c.auth_login && c.auth[0] == '\0', "no AUTH line: no mechanisms");
+}
+
+static void
+test_caps_auth(void)
+{
+	struct smtp_reply r;
+	struct smtp_caps c;
+	const char *both[] = { "250-relay", "250-AUTH plain LOGIN CRAM-MD5", "250-AUTH=PLAIN LOGIN",
+		"250 8BITMIME", NULL };
+	const char *old[] = { "250-relay", "250 AUTH=LOGIN", NULL };
+	const char *authx[] = { "250-relay", "250-AUTHX PLAIN", "250 AUTH", NULL };
+	char longline[600] = "250 AUTH";
+
+	feed(&r, both);
+	smtp_reply_caps(&r, &c);
+	T_OK(c.auth_plain && c.auth_login && c.eightbitmime, "AUTH mechanisms, case-insensitive");
+	T_STREQ(c.auth, "PLAIN LOGIN CRAM-MD5", "mechanisms listed once, upper-cased");
+	feed(&r, old);
+	smtp_reply_caps(&r, &c);
+	T_OK(c.auth_login && !c.auth_plain, "old AUTH=LOGIN form");
+	feed(&r, authx);
+	smtp_reply_caps(&r, &c);
+	T_OK(!c.auth_plain && c.auth[0] == '\0', "AUTHX is not AUTH; bare AUTH lists nothing");
+	for (int i = 0; i < 60; i++)
+		strcat(longline, " XOAUTH");
+	strcat(longline, " PLAIN");
+	{
+		const char *lines[] = { "250-relay", longline, NULL };
+
+		feed(&r, lines);
+		smtp_reply_caps(&r, &c);
+		T_OK(c.auth_plain && strlen(c.auth) < SMTP_CAPS_AUTH_MAX, "long list cut, flags kept");
+	}
 }
 
 static void
@@ -144,6 +178,7 @@ main(void)
 	test_replies();
 	test_limits();
 	test_caps();
+	test_caps_auth();
 	test_mx();
 	return t_done();
 }
