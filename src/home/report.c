@@ -11,6 +11,8 @@
 #include "lib/i18n.h"
 #include "lib/util.h"
 
+static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
 static char *
 vformat(const char *fmt, va_list ap)
 {
