@@ -73,6 +73,13 @@ else
 	failed=$((failed + 1))
 fi
 
+echo "== i18n: po/ja.po translates every message (msgfmt --check --statistics)"
+if scripts/check-i18n.sh; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+
 run_suite gcc "$BUILD"
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1

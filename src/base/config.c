@@ -18,6 +18,7 @@
 
 #include "base/config.h"
 #include "lib/util.h"
+#include "lib/i18n.h"
 
 #define CONFIG_LINE_MAX 4096
 #define CONFIG_FILE_MAX (1024 * 1024)
@@ -72,7 +73,7 @@ static int
 set_size(struct parser *p, uint64_t *dst, const char *v)
 {
 	if (util_parse_size(v, dst) == -1)
-		return perr(p, "expected a size in bytes (suffix k, M or G allowed), got \"%s\"", v);
+		return perr(p, _("expected a size in bytes (suffix k, M or G allowed), got \"%s\""), v);
 	return 0;
 }
 
@@ -80,7 +81,7 @@ static int
 set_duration(struct parser *p, uint64_t *dst, const char *v)
 {
 	if (util_parse_duration(v, dst) == -1)
-		return perr(p, "expected a duration (seconds, or suffix s, m, h, d), got \"%s\"", v);
+		return perr(p, _("expected a duration (seconds, or suffix s, m, h, d), got \"%s\""), v);
 	return 0;
 }
 
@@ -88,7 +89,7 @@ static int
 set_count(struct parser *p, uint64_t *dst, const char *v)
 {
 	if (util_parse_uint(v, 1, 1000000, dst) == -1)
-		return perr(p, "expected a whole number from 1 to 1000000, got \"%s\"", v);
+		return perr(p, _("expected a whole number from 1 to 1000000, got \"%s\""), v);
 	return 0;
 }
 
@@ -117,29 +118,29 @@ parse_hostport(struct parser *p, const char *v, struct config_listen *l)
 		const char *rb = strchr(v, ']');
 
 		if (rb == NULL || rb[1] != ':')
-			return perr(p, "expected [IPv6]:PORT, got \"%s\"", v);
+			return perr(p, _("expected [IPv6]:PORT, got \"%s\""), v);
 		hlen = (size_t)(rb - v - 1);
 		v++;
 		colon = rb + 1;
 	} else {
 		colon = strrchr(v, ':');
 		if (colon == NULL)
-			return perr(p, "expected ADDRESS:PORT, got \"%s\"", v);
+			return perr(p, _("expected ADDRESS:PORT, got \"%s\""), v);
 		hlen = (size_t)(colon - v);
 	}
 	if (hlen == 0 || hlen >= sizeof(host) || strlen(colon + 1) >= sizeof(port) ||
 	    colon[1] == '\0')
-		return perr(p, "expected ADDRESS:PORT, got \"%s\"", v);
+		return perr(p, _("expected ADDRESS:PORT, got \"%s\""), v);
 	memcpy(host, v, hlen);
 	host[hlen] = '\0';
 	strcpy(port, colon + 1);
 	if (util_parse_uint(port, 1, 65535, &(uint64_t){ 0 }) == -1)
-		return perr(p, "expected a port from 1 to 65535, got \"%s\"", port);
+		return perr(p, _("expected a port from 1 to 65535, got \"%s\""), port);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST | AI_NUMERICSERV | AI_PASSIVE;
 	hints.ai_socktype = SOCK_STREAM;
 	if (getaddrinfo(host, port, &hints, &res) != 0)
-		return perr(p, "expected a numeric IP address and port, got \"%s\"", v);
+		return perr(p, _("expected a numeric IP address and port, got \"%s\""), v);
 	memcpy(&l->ss, res->ai_addr, res->ai_addrlen);
 	l->sslen = res->ai_addrlen;
 	freeaddrinfo(res);
@@ -154,16 +155,16 @@ kw_listen(struct parser *p, const char *v)
 	char addr[80], mode[16];
 
 	if (cfg->nlisten == CONFIG_MAX_LISTEN)
-		return perr(p, "too many listen lines (at most %d)", CONFIG_MAX_LISTEN);
+		return perr(p, _("too many listen lines (at most %d)"), CONFIG_MAX_LISTEN);
 	if (sscanf(v, "%79s %15s", addr, mode) != 2)
-		return perr(p, "expected \"listen ADDRESS:PORT starttls|tls\", got \"%s\"", v);
+		return perr(p, _("expected \"listen ADDRESS:PORT starttls|tls\", got \"%s\""), v);
 	l = &cfg->listen[cfg->nlisten];
 	if (strcmp(mode, "starttls") == 0)
 		l->mode = LISTEN_STARTTLS;
 	else if (strcmp(mode, "tls") == 0)
 		l->mode = LISTEN_TLS;
 	else
-		return perr(p, "expected starttls or tls after the address, got \"%s\"", mode);
+		return perr(p, _("expected starttls or tls after the address, got \"%s\""), mode);
 	if (parse_hostport(p, addr, l) == -1)
 		return -1;
 	util_strlcpy(l->name, addr, sizeof(l->name));
@@ -175,7 +176,7 @@ static int
 kw_hostname(struct parser *p, const char *v)
 {
 	if (!valid_hostname(v))
-		return perr(p, "expected a host name (letters, digits, '-', '.'), got \"%s\"", v);
+		return perr(p, _("expected a host name (letters, digits, '-', '.'), got \"%s\""), v);
 	return set_string(p, &p->cfg->hostname, v);
 }
 
@@ -187,7 +188,7 @@ kw_log(struct parser *p, const char *v)
 	else if (strcmp(v, "syslog") == 0)
 		p->cfg->log = LOG_TARGET_SYSLOG;
 	else
-		return perr(p, "expected stderr or syslog, got \"%s\"", v);
+		return perr(p, _("expected stderr or syslog, got \"%s\""), v);
 	return 0;
 }
 
@@ -249,11 +250,11 @@ kw_resolver(struct parser *p, const char *v)
 	struct addrinfo hints, *res;
 
 	if (split_hostport(v, host, sizeof(host), &port, 53) == -1)
-		return perr(p, "expected ADDRESS or ADDRESS:PORT of a DNS server, got \"%s\"", v);
+		return perr(p, _("expected ADDRESS or ADDRESS:PORT of a DNS server, got \"%s\""), v);
 	memset(&hints, 0, sizeof(hints));
 	hints.ai_flags = AI_NUMERICHOST;
 	if (getaddrinfo(host, NULL, &hints, &res) != 0)
-		return perr(p, "expected a numeric IP address for the resolver, got \"%s\"", host);
+		return perr(p, _("expected a numeric IP address for the resolver, got \"%s\""), host);
 	freeaddrinfo(res);
 	snprintf(buf, sizeof(buf), "%s@%u", host, port);
 	return set_string(p, &p->cfg->resolver, buf);
@@ -266,14 +267,14 @@ kw_route(struct parser *p, const char *v)
 	char domain[256], target[300];
 
 	if (p->cfg->nroutes == CONFIG_MAX_ROUTES)
-		return perr(p, "too many route lines (at most %d)", CONFIG_MAX_ROUTES);
+		return perr(p, _("too many route lines (at most %d)"), CONFIG_MAX_ROUTES);
 	if (sscanf(v, "%255s %299s", domain, target) != 2)
-		return perr(p, "expected \"route DOMAIN|* HOST[:PORT]\", got \"%s\"", v);
+		return perr(p, _("expected \"route DOMAIN|* HOST[:PORT]\", got \"%s\""), v);
 	r = &p->cfg->routes[p->cfg->nroutes];
 	if (strcmp(domain, "*") != 0 && !valid_hostname(domain))
-		return perr(p, "expected a domain or * after route, got \"%s\"", domain);
+		return perr(p, _("expected a domain or * after route, got \"%s\""), domain);
 	if (split_hostport(target, r->host, sizeof(r->host), &r->port, 25) == -1)
-		return perr(p, "expected HOST or HOST:PORT, got \"%s\"", target);
+		return perr(p, _("expected HOST or HOST:PORT, got \"%s\""), target);
 	for (char *c = domain; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	util_strlcpy(r->domain, domain, sizeof(r->domain));
@@ -291,7 +292,7 @@ kw_address_preference(struct parser *p, const char *v)
 	else if (strcmp(v, "ipv6") == 0)
 		p->cfg->address_pref = ADDR_PREF_IPV6;
 	else
-		return perr(p, "expected ipv4, ipv6 or any, got \"%s\"", v);
+		return perr(p, _("expected ipv4, ipv6 or any, got \"%s\""), v);
 	return 0;
 }
 
@@ -303,8 +304,8 @@ kw_retry_backoff(struct parser *p, const char *v)
 	if (sscanf(v, "%31s %31s", a, b) != 2 || util_parse_duration(a, &p->cfg->retry_min) == -1 ||
 	    util_parse_duration(b, &p->cfg->retry_max) == -1 || p->cfg->retry_min == 0 ||
 	    p->cfg->retry_max < p->cfg->retry_min)
-		return perr(p, "expected \"retry-backoff MIN MAX\" durations with 0 < MIN <= MAX,"
-		    " got \"%s\"", v);
+		return perr(p, _("expected \"retry-backoff MIN MAX\" durations with 0 < MIN <= MAX,"
+		    " got \"%s\""), v);
 	return 0;
 }
 
@@ -464,10 +465,10 @@ parse_line(struct parser *p, char *line)
 		if (strcmp(kw, keywords[i].name) != 0)
 			continue;
 		if (*v == '\0')
-			return perr(p, "keyword \"%s\" needs a value", kw);
+			return perr(p, _("keyword \"%s\" needs a value"), kw);
 		return keywords[i].parse(p, v);
 	}
-	return perr(p, "unknown keyword \"%s\"", kw);
+	return perr(p, _("unknown keyword \"%s\""), kw);
 }
 
 static int
@@ -475,11 +476,13 @@ check_complete(struct parser *p)
 {
 	p->lineno = 0;
 	if (p->cfg->nlisten == 0) {
-		snprintf(p->err, p->errsz, "%s: no \"listen ADDRESS:PORT starttls|tls\" line", p->name);
+		snprintf(p->err, p->errsz, _("%s: no \"listen ADDRESS:PORT starttls|tls\" line"),
+		    p->name);
 		return -1;
 	}
 	if ((p->cfg->tls_cert == NULL) != (p->cfg->tls_key == NULL)) {
-		snprintf(p->err, p->errsz, "%s: tls-cert and tls-key must be given together", p->name);
+		snprintf(p->err, p->errsz, _("%s: tls-cert and tls-key must be given together"),
+		    p->name);
 		return -1;
 	}
 	return 0;
@@ -499,7 +502,7 @@ config_parse(const char *text, size_t len, const char *name, char *err, size_t e
 		for (n = 0; i + n < len && text[i + n] != '\n'; n++)
 			;
 		if (n >= sizeof(line) || memchr(text + i, '\0', n) != NULL) {
-			perr(&p, "line too long or holds a NUL byte");
+			perr(&p, "%s", _("line too long or holds a NUL byte"));
 			goto fail;
 		}
 		memcpy(line, text + i, n);
@@ -524,13 +527,13 @@ read_file(const char *path, size_t *lenp, char *err, size_t errsz)
 	size_t n;
 
 	if (f == NULL) {
-		snprintf(err, errsz, "%s: cannot open: %s", path, strerror(errno));
+		snprintf(err, errsz, _("%s: cannot open: %s"), path, strerror(errno));
 		return NULL;
 	}
 	buf = xmalloc(CONFIG_FILE_MAX + 1);
 	n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
 	if (ferror(f) || n > CONFIG_FILE_MAX) {
-		snprintf(err, errsz, "%s: cannot read, or larger than 1 MiB", path);
+		snprintf(err, errsz, _("%s: cannot read, or larger than 1 MiB"), path);
 		fclose(f);
 		free(buf);
 		return NULL;

@@ -17,6 +17,7 @@
 #include "submit/auth.h"
 #include "submit/policy.h"
 #include "submit/quota.h"
+#include "lib/i18n.h"
 
 #define GENERATED_PASSWORD_LEN 20
 
@@ -39,16 +40,16 @@ read_password(bool generate, char *pw, size_t pwsz)
 {
 	if (generate || isatty(STDIN_FILENO)) {
 		util_random_password(pw, GENERATED_PASSWORD_LEN);
-		printf("password: %s\n", pw);
+		printf(_("password: %s\n"), pw);
 		return 0;
 	}
 	if (fgets(pw, (int)pwsz, stdin) == NULL) {
-		fprintf(stderr, "hikyaku: no password on standard input (use --generate to make one)\n");
+		fprintf(stderr, _("hikyaku: no password on standard input (use --generate to make one)\n"));
 		return -1;
 	}
 	pw[strcspn(pw, "\r\n")] = '\0';
 	if (pw[0] == '\0' || strlen(pw) >= AUTH_PASS_MAX) {
-		fprintf(stderr, "hikyaku: the password must be 1 to %d characters\n", AUTH_PASS_MAX - 1);
+		fprintf(stderr, _("hikyaku: the password must be 1 to %d characters\n"), AUTH_PASS_MAX - 1);
 		return -1;
 	}
 	return 0;
@@ -64,7 +65,7 @@ account_set(struct config *cfg, const char *name, bool generate, bool add,
 	int rc = 1;
 
 	if (!valid_account_name(name)) {
-		fprintf(stderr, "hikyaku: account names are 1 to %d letters, digits or ._@+-\n",
+		fprintf(stderr, _("hikyaku: account names are 1 to %d letters, digits or ._@+-\n"),
 		    STORE_NAME_MAX);
 		return 1;
 	}
@@ -73,7 +74,7 @@ account_set(struct config *cfg, const char *name, bool generate, bool add,
 	if (read_password(generate, pw, sizeof(pw)) == -1)
 		return 1;
 	if (auth_hash_password(pw, hash, sizeof(hash)) == -1) {
-		fprintf(stderr, "hikyaku: crypt(3) failed to hash the password\n");
+		fprintf(stderr, _("hikyaku: crypt(3) failed to hash the password\n"));
 		goto done;
 	}
 	if ((st = cli_open_store(cfg)) == NULL)
@@ -169,7 +170,7 @@ account_trust(struct config *cfg, const char *name, const char *cidr, bool add)
 	struct store *st;
 
 	if (policy_cidr_parse(cidr, &c) == -1) {
-		fprintf(stderr, "hikyaku: %s is not a network (expected 192.0.2.0/24 or 2001:db8::/32)\n",
+		fprintf(stderr, _("hikyaku: %s is not a network (expected 192.0.2.0/24 or 2001:db8::/32)\n"),
 		    cidr);
 		return 1;
 	}
@@ -237,8 +238,8 @@ cli_grant(struct config *cfg, int argc, char **argv)
 	if (argc != 4 || (strcmp(argv[1], "add") != 0 && strcmp(argv[1], "del") != 0))
 		return cli_usage(use);
 	if (!policy_grant_valid(argv[3])) {
-		fprintf(stderr, "hikyaku: %s is neither an address (user@example.jp) nor a domain"
-		    " (@example.jp)\n", argv[3]);
+		fprintf(stderr, _("hikyaku: %s is neither an address (user@example.jp) nor a domain"
+		    " (@example.jp)\n"), argv[3]);
 		return 1;
 	}
 	/* store domains lower-case, as the address parser does */

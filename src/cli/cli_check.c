@@ -8,6 +8,7 @@
 #include "base/config.h"
 #include "base/tls.h"
 #include "cli/cli.h"
+#include "lib/i18n.h"
 
 int
 cli_check_config(struct config *cfg)
@@ -24,6 +25,6 @@ cli_check_config(struct config *cfg)
 		tls_free(t);
 	}
 	cli_dkim_check(cfg);	/* warnings only */
-	printf("%s: configuration OK\n", cfg->path);
+	printf(_("%s: configuration OK\n"), cfg->path);
 	return 0;
 }

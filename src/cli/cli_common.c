@@ -13,11 +13,12 @@
 #include "base/priv.h"
 #include "base/store.h"
 #include "cli/cli.h"
+#include "lib/i18n.h"
 
 int
 cli_usage(const char *text)
 {
-	fprintf(stderr, "usage: hikyaku %s\n", text);
+	fprintf(stderr, _("usage: hikyaku %s\n"), text);
 	return 2;
 }
 
@@ -44,10 +45,10 @@ cli_done(struct store *st, enum store_result r, const char *what, const char *na
 	int rc = 0;
 
 	if (r == STORE_NOTFOUND) {
-		fprintf(stderr, "hikyaku: %s: %s not found\n", what, name);
+		fprintf(stderr, _("hikyaku: %s: %s not found\n"), what, name);
 		rc = 1;
 	} else if (r == STORE_EXISTS) {
-		fprintf(stderr, "hikyaku: %s: %s already exists\n", what, name);
+		fprintf(stderr, _("hikyaku: %s: %s already exists\n"), what, name);
 		rc = 1;
 	} else if (r != STORE_OK) {
 		fprintf(stderr, "hikyaku: %s: %s\n", what, store_errmsg(st));

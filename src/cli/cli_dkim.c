@@ -22,6 +22,7 @@
 #include "dkim/dkim_sign.h"
 #include "base/store.h"
 #include "lib/util.h"
+#include "lib/i18n.h"
 
 #define TXT_CHUNK 255		/* bytes per quoted string in a TXT record */
 #define MAX_DOMAINS 1024	/* granted domains checked by check-config */
@@ -32,7 +33,7 @@ static const char use[] = "dkim keygen DOMAIN [--selector S] [--algo rsa|ed25519
 static int
 usage(void)
 {
-	fprintf(stderr, "usage: hikyaku %s\n", use);
+	fprintf(stderr, _("usage: hikyaku %s\n"), use);
 	return 2;
 }
 
@@ -71,11 +72,11 @@ print_record(const char *domain, const char *selector, const struct dkim_key *k,
 	char *txt = dkim_key_txt(k);
 	size_t len = strlen(txt), i, n;
 
-	printf("; DKIM key for %s: selector %s, %s, %d bits\n", domain, selector,
+	printf(_("; DKIM key for %s: selector %s, %s, %d bits\n"), domain, selector,
 	    dkim_algo_name(dkim_key_algo(k)), dkim_key_bits(k));
-	printf("; private key: %s\n", keyfile);
-	printf("; publish this TXT record in the zone of %s, then check it with\n", domain);
-	printf(";   dig +short TXT %s._domainkey.%s\n", selector, domain);
+	printf(_("; private key: %s\n"), keyfile);
+	printf(_("; publish this TXT record in the zone of %s, then check it with\n"), domain);
+	printf(_(";   dig +short TXT %s._domainkey.%s\n"), selector, domain);
 	printf("%s._domainkey.%s. IN TXT (", selector, domain);
 	for (i = 0; i < len; i += n) {
 		n = len - i > TXT_CHUNK ? TXT_CHUNK : len - i;
@@ -103,8 +104,8 @@ parse_keygen(int argc, char **argv, struct keygen_args *a)
 	a->bits = 2048;
 	if (argc < 3 || !lower_copy(argv[2], a->domain, sizeof(a->domain)) ||
 	    !dkim_valid_domain(a->domain)) {
-		fprintf(stderr, "hikyaku: dkim keygen: %s is not a domain name (expected"
-		    " example.jp: letters, digits, hyphens, at least two labels)\n",
+		fprintf(stderr, _("hikyaku: dkim keygen: %s is not a domain name (expected"
+		    " example.jp: letters, digits, hyphens, at least two labels)\n"),
 		    argc < 3 ? "(none)" : argv[2]);
 		return -1;
 	}
@@ -125,15 +126,15 @@ parse_keygen(int argc, char **argv, struct keygen_args *a)
 			return -2;
 	}
 	if (bits_given && a->algo != DKIM_RSA_SHA256) {
-		fprintf(stderr, "hikyaku: dkim keygen: --bits is for RSA keys only\n");
+		fprintf(stderr, _("hikyaku: dkim keygen: --bits is for RSA keys only\n"));
 		return -1;
 	}
 	if (sel == NULL)
 		default_selector(a->algo, a->selector, sizeof(a->selector));
 	else if (!lower_copy(sel, a->selector, sizeof(a->selector)) ||
 	    !dkim_valid_selector(a->selector)) {
-		fprintf(stderr, "hikyaku: dkim keygen: %s is not a selector (letters, digits,"
-		    " hyphens, dots; at most %d characters)\n", sel, DKIM_SELECTOR_MAX);
+		fprintf(stderr, _("hikyaku: dkim keygen: %s is not a selector (letters, digits,"
+		    " hyphens, dots; at most %d characters)\n"), sel, DKIM_SELECTOR_MAX);
 		return -1;
 	}
 	return 0;
@@ -190,8 +191,8 @@ keygen(struct config *cfg, int argc, char **argv)
 		goto done;
 	}
 	if (found) {
-		fprintf(stderr, "hikyaku: dkim keygen: %s already has a key with selector %s"
-		    " (choose another with --selector)\n", a.domain, a.selector);
+		fprintf(stderr, _("hikyaku: dkim keygen: %s already has a key with selector %s"
+		    " (choose another with --selector)\n"), a.domain, a.selector);
 		goto done;
 	}
 	snprintf(dir, sizeof(dir), "%s/dkim", cfg->spool);
@@ -241,7 +242,7 @@ list(struct config *cfg, const char *domain)
 	if (r != STORE_OK)
 		fprintf(stderr, "hikyaku: dkim list: %s\n", store_errmsg(st));
 	else
-		printf("-- %d key%s\n", count, count == 1 ? "" : "s");
+		printf(ngettext("-- %d key\n", "-- %d keys\n", (unsigned long)count), count);
 	store_close(st);
 	return r == STORE_OK ? 0 : 1;
 }
@@ -267,7 +268,7 @@ show_or_del(struct config *cfg, const char *domain_arg, const char *selector, bo
 	int rc = 1;
 
 	if (!lower_copy(domain_arg, domain, sizeof(domain))) {
-		fprintf(stderr, "hikyaku: dkim: %s is not a domain name\n", domain_arg);
+		fprintf(stderr, _("hikyaku: dkim: %s is not a domain name\n"), domain_arg);
 		return 1;
 	}
 	if ((st = cli_open_store(cfg)) == NULL)
@@ -277,7 +278,7 @@ show_or_del(struct config *cfg, const char *domain_arg, const char *selector, bo
 		goto done;
 	}
 	if (!found) {
-		fprintf(stderr, "hikyaku: dkim: %s has no key with selector %s\n", domain, selector);
+		fprintf(stderr, _("hikyaku: dkim: %s has no key with selector %s\n"), domain, selector);
 		goto done;
 	}
 	key_path(cfg, keyfile, path, sizeof(path));
@@ -296,9 +297,9 @@ show_or_del(struct config *cfg, const char *domain_arg, const char *selector, bo
 		goto done;
 	}
 	if (unlink(path) == -1 && errno != ENOENT)
-		fprintf(stderr, "hikyaku: dkim del: cannot remove %s: %s\n", path, strerror(errno));
-	printf("deleted key %s of %s; remove the TXT record %s._domainkey.%s once no"
-	    " message signed with it is in transit\n", selector, domain, selector, domain);
+		fprintf(stderr, _("hikyaku: dkim del: cannot remove %s: %s\n"), path, strerror(errno));
+	printf(_("deleted key %s of %s; remove the TXT record %s._domainkey.%s once no"
+	    " message signed with it is in transit\n"), selector, domain, selector, domain);
 	rc = 0;
 done:
 	store_close(st);
@@ -382,16 +383,16 @@ cli_dkim_check(const struct config *cfg)
 		return 0;
 	g = xcalloc(1, sizeof(*g));
 	if (store_grant_list(st, NULL, collect_domain, g) != STORE_OK)
-		fprintf(stderr, "%s: warning: cannot read grants: %s\n", cfg->path, store_errmsg(st));
+		fprintf(stderr, _("%s: warning: cannot read grants: %s\n"), cfg->path, store_errmsg(st));
 	for (i = 0; i < g->n; i++) {
 		if ((h = has_key(st, g->domain[i])) == -1) {
-			fprintf(stderr, "%s: warning: cannot read DKIM keys: %s\n", cfg->path,
+			fprintf(stderr, _("%s: warning: cannot read DKIM keys: %s\n"), cfg->path,
 			    store_errmsg(st));
 			break;
 		}
 		if (h == 0) {
-			fprintf(stderr, "%s: warning: no DKIM key for %s (granted to %s): its mail"
-			    " is relayed unsigned; run \"hikyaku dkim keygen %s\"\n", cfg->path,
+			fprintf(stderr, _("%s: warning: no DKIM key for %s (granted to %s): its mail"
+			    " is relayed unsigned; run \"hikyaku dkim keygen %s\"\n"), cfg->path,
 			    g->domain[i], g->account[i], g->domain[i]);
 			warnings++;
 		}

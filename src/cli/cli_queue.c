@@ -14,6 +14,7 @@
 #include "cli/cli.h"
 #include "deliver/outcome.h"
 #include "lib/util.h"
+#include "lib/i18n.h"
 
 struct pending_arg {
 	struct outcome_rcpt rcpts[1000];
@@ -109,7 +110,7 @@ cli_queue(struct config *cfg, int argc, char **argv)
 	if (strcmp(argv[1], "list") == 0) {
 		r = store_queue_list(st, print_queue_row, &count);
 		if (r == STORE_OK)
-			printf("-- %d message%s\n", count, count == 1 ? "" : "s");
+			printf(ngettext("-- %d message\n", "-- %d messages\n", (unsigned long)count), count);
 		return cli_done(st, r, "queue list", "");
 	}
 	if (strcmp(argv[1], "show") == 0)

@@ -51,7 +51,7 @@ take_config_flag(int *argc, char **argv)
 		if (strcmp(argv[i], "-c") != 0)
 			continue;
 		if (i + 1 >= *argc) {
-			fprintf(stderr, "hikyaku: -c needs a file name\n");
+			fprintf(stderr, _("hikyaku: -c needs a file name\n"));
 			exit(2);
 		}
 		path = argv[i + 1];

@@ -24,6 +24,12 @@ from harness import ALICE, BOB, Postfix, Relay, hikyaku_bin, in_private_ns  # no
 
 TEST_TIMEOUT = int(os.environ.get("HIKYAKU_TEST_TIMEOUT", "90"))
 
+# The CLI speaks the user's language (gettext); tests read its English unless
+# they set LANG themselves (test_i18n.py).
+for _var in ("LANGUAGE", "LC_ALL", "LC_MESSAGES", "LC_CTYPE"):
+    os.environ.pop(_var, None)
+os.environ["LANG"] = "C"
+
 
 def pytest_configure(config):
     config.addinivalue_line("markers", "relay_config(**kw): hikyaku config keywords for the relay fixture")
