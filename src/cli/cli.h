@@ -31,11 +31,15 @@ int cli_probe(int argc, char **argv);
 /* cli_home_config - "hikyaku home-config ...": exit 0, or 2 on usage. */
 int cli_home_config(int argc, char **argv);
 
-/* what "account add NAME --home-config MTA [--relay HOST:PORT] [--ca-file FILE]" asked for */
+/*
+ * what "account add NAME --home-config MTA [--relay HOST:PORT] [--tls|--starttls]
+ * [--ca-file FILE]" asked for
+ */
 struct cli_home_opts {
 	const char *mta;	/* NULL: no home configuration */
 	const char *relay;	/* NULL: hostname and the port of a listen line */
 	const char *cafile;
+	bool tls, starttls;	/* the TLS mode of --relay's port (default: 465 is TLS) */
 };
 
 /* cli_home_config_check - whether the home configuration can be made; 0, or -1 after saying why. */

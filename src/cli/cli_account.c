@@ -88,7 +88,10 @@ done:
 	return rc;
 }
 
-/* set_options - "[--generate] [--home-config MTA [--relay HOST:PORT] [--ca-file FILE]]". */
+/*
+ * set_options - "[--generate] [--home-config MTA [--relay HOST:PORT] [--tls|--starttls]
+ * [--ca-file FILE]]".
+ */
 static int
 set_options(int argc, char **argv, bool *gen, struct cli_home_opts *ho)
 {
@@ -103,10 +106,16 @@ set_options(int argc, char **argv, bool *gen, struct cli_home_opts *ho)
 			ho->relay = argv[++i];
 		else if (i + 1 < argc && strcmp(argv[i], "--ca-file") == 0)
 			ho->cafile = argv[++i];
+		else if (strcmp(argv[i], "--tls") == 0)
+			ho->tls = true;
+		else if (strcmp(argv[i], "--starttls") == 0)
+			ho->starttls = true;
 		else
 			return -1;
 	}
-	return (ho->relay || ho->cafile) && !ho->mta ? -1 : 0;
+	if ((ho->relay || ho->cafile || ho->tls || ho->starttls) && !ho->mta)
+		return -1;
+	return ho->tls && ho->starttls ? -1 : 0;
 }
 
 /* format_limit - "100/1h (37 used, resets 2026-12-01 23:00 UTC)" or "-". */
@@ -184,8 +193,8 @@ int
 cli_account(struct config *cfg, int argc, char **argv)
 {
 	static const char use[] = "account add|passwd NAME [--generate] [--home-config MTA"
-	    " [--relay HOST:PORT] [--ca-file FILE]] | del NAME | list | trust|untrust NAME CIDR |"
-	    " limit NAME N/PERIOD|none";
+	    " [--relay HOST:PORT] [--tls|--starttls] [--ca-file FILE]] | del NAME | list |"
+	    " trust|untrust NAME CIDR | limit NAME N/PERIOD|none";
 	struct cli_home_opts ho = { 0 };
 	bool gen = false;
 	struct store *st;

@@ -438,6 +438,8 @@ account_hc(const struct config *cfg, const struct cli_home_opts *ho, const char 
 	a->account = account;
 	a->cafile = ho->cafile;
 	a->relay = ho->relay;
+	a->tls = ho->tls;
+	a->starttls = ho->starttls;
 	if (a->relay == NULL && l != NULL) {
 		snprintf(relay, relaysz, "%s:%u", cfg->hostname, listen_port(l));
 		a->tls = l->mode == LISTEN_TLS;

@@ -23,7 +23,7 @@ usage(FILE *out)
 	    "  check-config               check the configuration and exit\n"
 	    "  default-config             print the built-in default configuration\n"
 	    "  account add|passwd NAME [--generate] [--home-config MTA [--relay HOST:PORT]\n"
-	    "                             [--ca-file FILE]]  (password on stdin unless --generate)\n"
+	    "          [--tls|--starttls] [--ca-file FILE]]  (password on stdin unless --generate)\n"
 	    "  account del NAME | account list\n"
 	    "  account trust|untrust NAME CIDR\n"
 	    "  account limit NAME N/PERIOD|none   (e.g. 500/1d: messages per period)\n"
