@@ -320,35 +320,35 @@ kw_destination(struct parser *p, const char *v)
 	util_strlcpy(buf, v, sizeof(buf));
 	w = strtok_r(buf, " \t", &save);
 	if (w == NULL || (strcmp(w, "*") != 0 && !valid_hostname(w)))
-		return perr(p, "expected \"destination DOMAIN|* [max-connections N] [rate N/PERIOD]\","
-		    " got \"%s\"", v);
+		return perr(p, _("expected \"destination DOMAIN|* [max-connections N] [rate N/PERIOD]\","
+		    " got \"%s\""), v);
 	for (char *c = w; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	util_strlcpy(d.domain, w, sizeof(d.domain));
 	while ((w = strtok_r(NULL, " \t", &save)) != NULL) {
 		if ((arg = strtok_r(NULL, " \t", &save)) == NULL)
-			return perr(p, "destination %s: \"%s\" needs a value", d.domain, w);
+			return perr(p, _("destination %s: \"%s\" needs a value"), d.domain, w);
 		if (strcmp(w, "max-connections") == 0) {
 			if (util_parse_uint(arg, 1, 1000, &d.max_connections) == -1)
-				return perr(p, "destination %s: expected max-connections from 1 to 1000,"
-				    " got \"%s\"", d.domain, arg);
+				return perr(p, _("destination %s: expected max-connections from 1 to 1000,"
+				    " got \"%s\""), d.domain, arg);
 		} else if (strcmp(w, "rate") == 0) {
 			if (util_parse_rate(arg, &d.rate_n, &d.rate_period) == -1)
-				return perr(p, "destination %s: expected a rate such as 300/1m or 1000/h,"
-				    " got \"%s\"", d.domain, arg);
+				return perr(p, _("destination %s: expected a rate such as 300/1m or 1000/h,"
+				    " got \"%s\""), d.domain, arg);
 		} else
-			return perr(p, "destination %s: expected max-connections or rate, got \"%s\"",
+			return perr(p, _("destination %s: expected max-connections or rate, got \"%s\""),
 			    d.domain, w);
 		any = true;
 	}
 	if (!any)
-		return perr(p, "destination %s: say max-connections N, rate N/PERIOD or both",
+		return perr(p, _("destination %s: say max-connections N, rate N/PERIOD or both"),
 		    d.domain);
 	for (size_t i = 0; i < p->cfg->ndestinations; i++)
 		if (strcmp(p->cfg->destinations[i].domain, d.domain) == 0)
-			return perr(p, "destination %s is already configured", d.domain);
+			return perr(p, _("destination %s is already configured"), d.domain);
 	if (p->cfg->ndestinations == CONFIG_MAX_DESTINATIONS)
-		return perr(p, "too many destination lines (at most %d)", CONFIG_MAX_DESTINATIONS);
+		return perr(p, _("too many destination lines (at most %d)"), CONFIG_MAX_DESTINATIONS);
 	p->cfg->destinations[p->cfg->ndestinations++] = d;
 	return 0;
 }
@@ -357,7 +357,7 @@ static int
 kw_max_active_recipients(struct parser *p, const char *v)
 {
 	if (util_parse_uint(v, 100, 10000000, &p->cfg->max_active_recipients) == -1)
-		return perr(p, "expected a number from 100 to 10000000, got \"%s\"", v);
+		return perr(p, _("expected a number from 100 to 10000000, got \"%s\""), v);
 	return 0;
 }
 

@@ -163,8 +163,8 @@ account_limit(struct config *cfg, const char *name, const char *spec)
 		return cli_done(st, store_limit_del(st, name), "account limit of", name);
 	}
 	if (util_parse_rate(spec, &max, &period) == -1) {
-		fprintf(stderr, "hikyaku: account limit: expected N/PERIOD such as 100/1h or"
-		    " 1000/1d, or none; got \"%s\"\n", spec);
+		fprintf(stderr, _("hikyaku: account limit: expected N/PERIOD such as 100/1h or"
+		    " 1000/1d, or none; got \"%s\"\n"), spec);
 		return 2;
 	}
 	if ((st = cli_open_store(cfg)) == NULL)
