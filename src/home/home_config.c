@@ -201,6 +201,9 @@ write_msmtp(const struct home_config *hc, FILE *out)
 	    hc->account, password(hc));
 	if (hc->from != NULL)
 		fprintf(out, "from %s\n", hc->from);
+	else
+		comment(out, _("from you@example.jp  (the sender: an address the account is granted; "
+		    "or run msmtp -f ADDR)"));
 	fputs("\naccount default : hikyaku\n", out);
 	block(out, "shell");
 	fputs("chmod 600 /etc/msmtprc\n", out);
