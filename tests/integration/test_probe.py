@@ -113,14 +113,25 @@ def test_no_account_checks_the_relay_only(relay_ok, ca):
 
 # -- TLS and certificates -----------------------------------------------------------------
 
-def test_no_tls_on_the_implicit_tls_port(relay_ok, ca):
-    """--tls (as for 465) against a STARTTLS listener: the relay speaks plain text."""
-    p, d = run_probe(*relay_args(relay_ok, ca) + ["--tls"], password=ALICE[1])
+def test_no_tls_on_port_465(relay_factory, ca):
+    """A relay whose port 465 speaks STARTTLS: the probe, seeing 465, starts
+    TLS at once and says what is wrong."""
+    r = relay_factory(start=False, own_cert=False)
+    r.configure(tls_cert=ca.valid[0], tls_key=ca.valid[1])
+    r.listens = ["127.0.0.46:465 starttls"]
+    r.host, r.starttls_port, r.tls_port = "127.0.0.46", 465, 465
+    r.write_config()
+    r.start()
+    p, d = run_probe("--relay", "127.0.0.46:465", "--ca-file", ca.path, "--account", "alice",
+                     "--from", "alice@example.jp", "--mx", DEAD, password=ALICE[1])
     assert p.returncode == 1
+    assert one(d, "relay", "connect")["status"] == "pass"
     it = one(d, "relay", "tls")
     assert it["status"] == "fail" and "TLS handshake" in it["message"], it
-    assert "--starttls" in it["advice"] and "tls\" line" in it["advice"], it
+    assert "does not speak TLS at once on port 465" in it["advice"], it
+    assert "--starttls" in it["advice"] and '"listen ADDR:465 tls" line' in it["advice"], it
     assert one(d, "account", "auth")["status"] == "skip"
+    assert d["sections"][1]["title"] == "Relay 127.0.0.46:465 (implicit TLS)"
 
 
 def test_starttls_against_implicit_tls_port_times_out(relay_ok, ca):
