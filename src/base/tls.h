@@ -95,8 +95,9 @@ struct tls_conn *tls_conn_open(int fd, const char *servername, const char *cafil
 /* tls_conn_peer - what the handshake found out about the server. */
 void tls_conn_peer(struct tls_conn *c, struct tls_peer *out);
 
-/* tls_conn_read - up to n bytes; returns the count, 0 at EOF, -1 on error or timeout (err filled). */
-long tls_conn_read(struct tls_conn *c, void *buf, size_t n, int timeout_ms, char *err, size_t errsz);
+/* tls_conn_read - up to n bytes: the count, 0 at EOF, -1 on error or timeout (err filled). */
+long tls_conn_read(struct tls_conn *c, void *buf, size_t n, int timeout_ms, char *err,
+    size_t errsz);
 
 /* tls_conn_write - all n bytes; 0, or -1 on error or timeout (err filled). */
 int tls_conn_write(struct tls_conn *c, const void *buf, size_t n, int timeout_ms, char *err,

@@ -176,7 +176,7 @@ read_secret(const char *env, const char *user, const char *host, char *out, size
 	return 0;
 }
 
-/* probe_option - take one option at argv[*i]; -1 when it is not one. */
+/* probe_option - take one option at argv[*i]; -1 when it is not one, -2 after saying why. */
 static int
 probe_option(int argc, char **argv, int *i, struct probe_args *a)
 {
@@ -198,8 +198,13 @@ probe_option(int argc, char **argv, int *i, struct probe_args *a)
 		a->timeout = v;
 	else if ((v = value(argc, argv, i, "--mta")) != NULL)
 		a->mta = v;
-	else if ((v = value(argc, argv, i, "--mx")) != NULL && a->nmx < PROBE_MX_MAX)
+	else if ((v = value(argc, argv, i, "--mx")) != NULL) {
+		if (a->nmx == PROBE_MX_MAX) {
+			fprintf(stderr, _("hikyaku probe: at most %d --mx\n"), PROBE_MX_MAX);
+			return -2;
+		}
 		a->mx[a->nmx++] = v;
+	}
 	else if (strcmp(argv[*i], "--tls") == 0)
 		a->tls = true;
 	else if (strcmp(argv[*i], "--starttls") == 0)
@@ -300,9 +305,10 @@ cli_probe(int argc, char **argv)
 
 	memset(&a, 0, sizeof(a));
 	for (i = 1; i < argc; i++)
-		if (probe_option(argc, argv, &i, &a) == -1) {
-			fprintf(stderr, _("hikyaku probe: unknown option or missing value: %s\n"),
-			    argv[i]);
+		if ((rc = probe_option(argc, argv, &i, &a)) < 0) {
+			if (rc == -1)
+				fprintf(stderr, _("hikyaku probe: unknown option or missing value: %s\n"),
+				    argv[i]);
 			return probe_usage();
 		}
 	if (a.relay == NULL || (a.tls && a.starttls))

@@ -370,6 +370,7 @@ def test_newcomer_sees_both_problems_and_the_way_out(op25b, relay_ok, ca, isp_fa
     ["--relay", "relay.example.net", "--mta", "sendmail"],
     ["--relay", "relay.example.net", "--account", "alice"],    # no password anywhere
     ["--relay", "relay.example.net", "--ca-file", "/nonexistent/ca.pem"],
+    ["--relay", "relay.example.net"] + ["--mx", "127.0.0.1"] * 17,
 ])
 def test_usage_errors_exit_2(args):
     p, _ = run_probe(*args, json_out=False)
