@@ -64,6 +64,7 @@ mx_start(const struct diagnose_target *t, struct mx_try *m)
 
 	m->fd = -1;
 	m->state = MX_ERROR;
+	hints.ai_family = t->ipv6 ? AF_INET6 : AF_INET;	/* OP25B is an IPv4 block */
 	snprintf(port, sizeof(port), "%u", t->port);
 	if ((g = getaddrinfo(t->host, port, &hints, &res)) != 0) {
 		snprintf(m->why, sizeof(m->why), "%s", gai_strerror(g));
