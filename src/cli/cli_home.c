@@ -4,6 +4,7 @@
  * report as text or JSON) and "home-config"; and the home configuration
  * printed by "account add ... --home-config MTA" on the relay.
  */
+#include <ctype.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -99,14 +100,25 @@ check_cafile(const char *path)
 	return 0;
 }
 
+/*
+ * check_from - an RFC 5321 mailbox into out; for a configuration file (in_file)
+ * also only characters every MTA's file takes as they are.
+ */
 static int
-check_from(const char *from, char *out, size_t outsz)
+check_from(const char *from, bool in_file, char *out, size_t outsz)
 {
-	if (addr_parse_mailbox(from, strlen(from), 0, out, outsz) == -1 || !safe_path(out)) {
-		fprintf(stderr, _("hikyaku: %s is not an address like alice@example.jp\n"), from);
-		return -1;
-	}
+	const char *p;
+
+	if (addr_parse_mailbox(from, strlen(from), 0, out, outsz) == -1)
+		goto bad;
+	for (p = out; *p; p++)
+		if (*p <= ' ' || *p >= 0x7f ||
+		    (in_file && !isalnum((unsigned char)*p) && !strchr(".!%+-=_~@/", *p)))
+			goto bad;
 	return 0;
+bad:
+	fprintf(stderr, _("hikyaku: %s is not an address like alice@example.jp\n"), from);
+	return -1;
 }
 
 static int
@@ -249,7 +261,7 @@ probe_checks(struct probe_args *a)
 	    (a->o.account && check_account("--account", a->o.account) == -1))
 		return -1;
 	if (a->o.from != NULL) {
-		if (check_from(a->o.from, a->from, sizeof(a->from)) == -1)
+		if (check_from(a->o.from, false, a->from, sizeof(a->from)) == -1)
 			return -1;
 		a->o.from = a->from;
 	}
@@ -372,7 +384,7 @@ hc_fill(struct hc_args *a, struct home_config *hc)
 	    check_account("--account", a->account) == -1 ||
 	    (a->cafile && !safe_path(a->cafile)))
 		goto bad;
-	if (a->from && check_from(a->from, a->fromaddr, sizeof(a->fromaddr)) == -1)
+	if (a->from && check_from(a->from, true, a->fromaddr, sizeof(a->fromaddr)) == -1)
 		return -1;
 	hc->account = a->account;
 	hc->cafile = a->cafile;
