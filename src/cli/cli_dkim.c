@@ -197,7 +197,7 @@ keygen(struct config *cfg, int argc, char **argv)
 	}
 	snprintf(dir, sizeof(dir), "%s/dkim", cfg->spool);
 	if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		fprintf(stderr, "hikyaku: cannot create %s: %s\n", dir, strerror(errno));
+		fprintf(stderr, _("hikyaku: cannot create %s: %s\n"), dir, strerror(errno));
 		goto done;
 	}
 	snprintf(rel, sizeof(rel), "dkim/%s.%s.pem", a.domain, a.selector);
