@@ -370,6 +370,19 @@ static int kw_smtp_connect_timeout(struct parser *p, const char *v) { return set
 static int kw_smtp_reply_timeout(struct parser *p, const char *v) { return set_duration(p, &p->cfg->smtp_reply_timeout, v); }
 static int kw_queue_scan_interval(struct parser *p, const char *v) { return set_duration(p, &p->cfg->queue_scan_interval, v); }
 
+static int
+kw_metrics_listen(struct parser *p, const char *v)
+{
+	struct config_listen *l = &p->cfg->metrics;
+
+	if (strchr(v, ' ') != NULL || strchr(v, '\t') != NULL)
+		return perr(p, "expected \"metrics-listen ADDRESS:PORT\", got \"%s\"", v);
+	if (parse_hostport(p, v, l) == -1)
+		return -1;
+	util_strlcpy(l->name, v, sizeof(l->name));
+	return 0;
+}
+
 static const struct keyword {
 	const char *name;
 	int (*parse)(struct parser *, const char *);
@@ -405,6 +418,7 @@ static const struct keyword {
 	{ "smtp-connect-timeout", kw_smtp_connect_timeout },
 	{ "smtp-reply-timeout", kw_smtp_reply_timeout },
 	{ "queue-scan-interval", kw_queue_scan_interval },
+	{ "metrics-listen", kw_metrics_listen },
 };
 
 static void
@@ -496,6 +510,7 @@ config_parse(const char *text, size_t len, const char *name, char *err, size_t e
 	size_t i = 0, n;
 
 	config_defaults(p.cfg);
+	p.cfg->refs = 1;
 	p.cfg->path = xstrdup(name);
 	while (i < len) {
 		p.lineno++;
@@ -567,10 +582,21 @@ config_load(const char *path, char *err, size_t errsz)
 	return cfg;
 }
 
-void
-config_free(struct config *cfg)
+struct config *
+config_ref(const struct config *c)
 {
-	if (cfg == NULL)
+	struct config *cfg = (struct config *)c;
+
+	__atomic_add_fetch(&cfg->refs, 1, __ATOMIC_RELAXED);
+	return cfg;
+}
+
+void
+config_free(const struct config *c)
+{
+	struct config *cfg = (struct config *)c;
+
+	if (cfg == NULL || __atomic_sub_fetch(&cfg->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	free(cfg->path);
 	free(cfg->hostname);

@@ -48,6 +48,7 @@ struct config_listen {
 };
 
 struct config {
+	int refs;			/* config_ref/config_free; atomic */
 	char *path;			/* the file read, or "(built-in default)" */
 	bool builtin;			/* the embedded default was used */
 	char *hostname;
@@ -87,6 +88,9 @@ struct config {
 	uint64_t smtp_connect_timeout;
 	uint64_t smtp_reply_timeout;	/* caps the RFC 5321 per-stage timeouts */
 	uint64_t queue_scan_interval;
+
+	/* operations */
+	struct config_listen metrics;	/* metrics-listen; sslen 0: off */
 };
 
 /* config_route_for - the route for domain (exact, else "*"), or NULL. */
@@ -113,7 +117,15 @@ struct config *config_load(const char *path, char *err, size_t errsz);
 struct config *config_parse(const char *text, size_t len, const char *name,
     char *err, size_t errsz);
 
-void config_free(struct config *cfg);
+/*
+ * config_ref - take a reference: whoever keeps a config past the moment it
+ * was handed over (a session, a delivery job, a connection) takes one, so
+ * that a reload can replace the daemon's config without pulling it from
+ * under them. Returns cfg. Safe from any thread.
+ */
+struct config *config_ref(const struct config *cfg);
+/* config_free - drop a reference (config_load's, or config_ref's); the last one frees. */
+void config_free(const struct config *cfg);
 
 /* config_db_path - "SPOOL/hikyaku.db" into out. */
 void config_db_path(const struct config *cfg, char *out, size_t outsz);

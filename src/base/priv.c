@@ -7,7 +7,10 @@
 #include <pwd.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <linux/capability.h>
 #include <unistd.h>
 
 #include "base/config.h"
@@ -97,8 +100,25 @@ priv_prepare_spool(const struct config *cfg, char *err, size_t errsz)
 	return 0;
 }
 
+/*
+ * keep_bind_cap - after the uid change, keep CAP_NET_BIND_SERVICE (and
+ * nothing else) so that a reload can listen on a new port below 1024.
+ * Best effort: without it such a reload is refused with the reason.
+ */
+static void
+keep_bind_cap(void)
+{
+	struct __user_cap_header_struct hdr = { _LINUX_CAPABILITY_VERSION_3, 0 };
+	struct __user_cap_data_struct data[2];
+
+	memset(data, 0, sizeof(data));
+	data[0].effective = data[0].permitted = 1u << CAP_NET_BIND_SERVICE;
+	(void)syscall(SYS_capset, &hdr, data);
+	(void)prctl(PR_SET_KEEPCAPS, 0);
+}
+
 int
-priv_drop(const struct config *cfg, char *err, size_t errsz)
+priv_drop(const struct config *cfg, int keep_bind, char *err, size_t errsz)
 {
 	struct passwd *pw;
 
@@ -106,11 +126,15 @@ priv_drop(const struct config *cfg, char *err, size_t errsz)
 		return 0;
 	if (lookup_user(cfg, &pw, err, errsz) == -1)
 		return -1;
+	if (keep_bind)
+		(void)prctl(PR_SET_KEEPCAPS, 1);
 	if (setgroups(1, &pw->pw_gid) == -1 || setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) == -1 ||
 	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) == -1) {
 		snprintf(err, errsz, "cannot become user %s: %s", cfg->user, strerror(errno));
 		return -1;
 	}
+	if (keep_bind)
+		keep_bind_cap();
 	if (setuid(0) != -1) {
 		snprintf(err, errsz, "dropped to user %s but could regain root", cfg->user);
 		return -1;

@@ -18,9 +18,11 @@ int priv_prepare_spool(const struct config *cfg, char *err, size_t errsz);
 
 /*
  * priv_drop - when running as root with cfg->user set, become that user
- * (groups, gid, uid) for good. Returns 0 or -1 with err filled. Without a
- * user, does nothing (and serve warns when that leaves it running as root).
+ * (groups, gid, uid) for good. With keep_bind (the daemon), keep only
+ * CAP_NET_BIND_SERVICE, for listeners added by a reload. Returns 0 or -1
+ * with err filled. Without a user, does nothing (and serve warns when that
+ * leaves it running as root).
  */
-int priv_drop(const struct config *cfg, char *err, size_t errsz);
+int priv_drop(const struct config *cfg, int keep_bind, char *err, size_t errsz);
 
 #endif

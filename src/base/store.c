@@ -720,6 +720,39 @@ store_queue_count(struct store *st, int64_t *out)
 	return run_int(st, "SELECT count(*) FROM messages", NULL, 0, out);
 }
 
+enum store_result
+store_queue_states(struct store *st, store_list_cb cb, void *arg)
+{
+	return run(st, "SELECT state, count(*), count(DISTINCT msg) FROM recipients"
+	    " GROUP BY state ORDER BY state", NULL, cb, arg);
+}
+
+enum store_result
+store_queue_oldest(struct store *st, int64_t *out)
+{
+	return run_int(st, "SELECT min(arrival) FROM messages", NULL, 0, out);
+}
+
+/* The domain of a recipient: after its last '@' (a quoted local part may hold one). */
+#define RCPT_DOMAIN "lower(substr(rcpt, length(rtrim(rcpt, replace(rcpt, '@', ''))) + 1))"
+
+enum store_result
+store_queue_destinations(struct store *st, int limit, bool by_deferred, store_list_cb cb,
+    void *arg)
+{
+	char sql[600], lim[16];
+	const char *a[] = { lim, NULL };
+
+	snprintf(lim, sizeof(lim), "%d", limit);
+	snprintf(sql, sizeof(sql), "SELECT " RCPT_DOMAIN " AS d,"
+	    " sum(state = 'queued'), sum(state = 'deferred'), min(next_attempt)"
+	    " FROM recipients WHERE state IN ('queued', 'deferred') GROUP BY d"
+	    " %s ORDER BY %s DESC, d LIMIT CAST(? AS INTEGER)",
+	    by_deferred ? "HAVING sum(state = 'deferred') > 0" : "",
+	    by_deferred ? "sum(state = 'deferred')" : "count(*)");
+	return run(st, sql, a, cb, arg);
+}
+
 static void
 print_envelope(void *arg, const char *const *cols, int ncols)
 {

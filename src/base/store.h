@@ -174,6 +174,18 @@ enum store_result store_queue_list(struct store *st, store_list_cb cb, void *arg
 enum store_result store_queue_show(struct store *st, const char *id, FILE *out);
 /* store_queue_count - number of messages in the queue. */
 enum store_result store_queue_count(struct store *st, int64_t *out);
+/* store_queue_states - rows (state, recipients, messages) of the recipients in the queue. */
+enum store_result store_queue_states(struct store *st, store_list_cb cb, void *arg);
+/* store_queue_oldest - the arrival time of the oldest queued message (0: the queue is empty). */
+enum store_result store_queue_oldest(struct store *st, int64_t *out);
+/*
+ * store_queue_destinations - rows (domain, queued, deferred, earliest
+ * next_attempt) of pending recipients by destination domain, the largest
+ * first, at most limit; by_deferred: only domains with deferred
+ * recipients, ordered by those.
+ */
+enum store_result store_queue_destinations(struct store *st, int limit, bool by_deferred,
+    store_list_cb cb, void *arg);
 
 /*
  * DKIM keys: (domain, selector) is unique; algo is the a= value

@@ -9,6 +9,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,6 +31,8 @@
 struct tls_ctx {
 	SSL_CTX *ctx;
 	int client;
+	int refs;		/* tls_ref/tls_free; atomic */
+	struct tls_info info;	/* server contexts: the certificate's facts */
 };
 
 void
@@ -56,30 +59,95 @@ tls_error_string(unsigned long e, char *out, size_t outsz)
 	ERR_error_string_n(e, out, outsz);
 }
 
+/* use_chain - the first certificate of pem as ours, the rest as its chain. */
+static int
+use_chain(SSL_CTX *ctx, const char *pem, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	X509 *x;
+	int ok = 0;
+
+	if (bio == NULL || (x = PEM_read_bio_X509_AUX(bio, NULL, NULL, NULL)) == NULL)
+		goto done;
+	ok = SSL_CTX_use_certificate(ctx, x) == 1;
+	X509_free(x);
+	SSL_CTX_clear_chain_certs(ctx);
+	while (ok && (x = PEM_read_bio_X509(bio, NULL, NULL, NULL)) != NULL)
+		if (SSL_CTX_add0_chain_cert(ctx, x) != 1) {
+			X509_free(x);
+			ok = 0;
+		}
+	if (ok)
+		ERR_clear_error();	/* the end of the chain reads as an error */
+done:
+	BIO_free(bio);
+	return ok;
+}
+
+static int
+use_key(SSL_CTX *ctx, const char *pem, size_t len)
+{
+	BIO *bio = BIO_new_mem_buf(pem, (int)len);
+	EVP_PKEY *pk = bio ? PEM_read_bio_PrivateKey(bio, NULL, NULL, NULL) : NULL;
+	int ok = pk != NULL && SSL_CTX_use_PrivateKey(ctx, pk) == 1 &&
+	    SSL_CTX_check_private_key(ctx) == 1;
+
+	EVP_PKEY_free(pk);
+	BIO_free(bio);
+	return ok;
+}
+
+/* describe_cert - expiry and subject of the context's certificate, for status. */
+static void
+describe_cert(struct tls_ctx *t)
+{
+	X509 *x = SSL_CTX_get0_certificate(t->ctx);
+	const ASN1_INTEGER *serial;
+	struct tm tm;
+	BIGNUM *bn;
+	char *hex;
+
+	if (x == NULL)
+		return;
+	if (ASN1_TIME_to_tm(X509_get0_notAfter(x), &tm) == 1)
+		t->info.not_after = (int64_t)timegm(&tm);
+	X509_NAME_oneline(X509_get_subject_name(x), t->info.subject, sizeof(t->info.subject));
+	serial = X509_get0_serialNumber(x);
+	if ((bn = ASN1_INTEGER_to_BN(serial, NULL)) != NULL && (hex = BN_bn2hex(bn)) != NULL) {
+		util_strlcpy(t->info.serial, hex, sizeof(t->info.serial));
+		OPENSSL_free(hex);
+	}
+	BN_free(bn);
+}
+
 struct tls_ctx *
-tls_server_new(const char *cert, const char *key, char *err, size_t errsz)
+tls_server_new_pem(const char *cert, size_t certlen, const char *key, size_t keylen,
+    const char *certname, const char *keyname, char *err, size_t errsz)
 {
 	struct tls_ctx *t = xcalloc(1, sizeof(*t));
 	char why[256];
 
+	t->refs = 1;
+	if (certlen > INT_MAX || keylen > INT_MAX)
+		panic("tls_server_new_pem: %zu/%zu bytes", certlen, keylen);
 	if ((t->ctx = SSL_CTX_new(TLS_server_method())) == NULL)
 		goto fail;
 	SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION);
 	SSL_CTX_set_options(t->ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE |
 	    SSL_OP_NO_COMPRESSION);
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
-	if (SSL_CTX_use_certificate_chain_file(t->ctx, cert) != 1) {
+	if (!use_chain(t->ctx, cert, certlen)) {
 		tls_last_error(why, sizeof(why));
-		snprintf(err, errsz, "cannot load certificate %s: %s", cert, why);
+		snprintf(err, errsz, "cannot load certificate %s: %s", certname, why);
 		goto out;
 	}
-	if (SSL_CTX_use_PrivateKey_file(t->ctx, key, SSL_FILETYPE_PEM) != 1 ||
-	    SSL_CTX_check_private_key(t->ctx) != 1) {
+	if (!use_key(t->ctx, key, keylen)) {
 		tls_last_error(why, sizeof(why));
 		snprintf(err, errsz, "cannot load private key %s (or it does not match %s): %s",
-		    key, cert, why);
+		    keyname, certname, why);
 		goto out;
 	}
+	describe_cert(t);
 	return t;
 fail:
 	tls_last_error(why, sizeof(why));
@@ -89,10 +157,46 @@ out:
 	return NULL;
 }
 
+struct tls_ctx *
+tls_server_new(const char *cert, const char *key, char *err, size_t errsz)
+{
+	struct tls_ctx *t = NULL;
+	char *cpem, *kpem = NULL;
+	size_t clen, klen;
+
+	if ((cpem = util_read_file(cert, TLS_PEM_MAX, &clen)) == NULL) {
+		snprintf(err, errsz, "cannot read certificate %s: %s", cert, strerror(errno));
+		return NULL;
+	}
+	if ((kpem = util_read_file(key, TLS_PEM_MAX, &klen)) == NULL)
+		snprintf(err, errsz, "cannot read private key %s: %s", key, strerror(errno));
+	else
+		t = tls_server_new_pem(cpem, clen, kpem, klen, cert, key, err, errsz);
+	free(cpem);
+	if (kpem != NULL) {
+		explicit_bzero(kpem, klen);
+		free(kpem);
+	}
+	return t;
+}
+
+struct tls_ctx *
+tls_ref(struct tls_ctx *t)
+{
+	__atomic_add_fetch(&t->refs, 1, __ATOMIC_RELAXED);
+	return t;
+}
+
+const struct tls_info *
+tls_info(const struct tls_ctx *t)
+{
+	return &t->info;
+}
+
 void
 tls_free(struct tls_ctx *t)
 {
-	if (t == NULL)
+	if (t == NULL || __atomic_sub_fetch(&t->refs, 1, __ATOMIC_ACQ_REL) > 0)
 		return;
 	SSL_CTX_free(t->ctx);
 	free(t);
@@ -104,6 +208,7 @@ tls_client_new(char *err, size_t errsz)
 	struct tls_ctx *t = xcalloc(1, sizeof(*t));
 	char why[256];
 
+	t->refs = 1;
 	t->client = 1;
 	if ((t->ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		tls_last_error(why, sizeof(why));

@@ -8,6 +8,7 @@
 #define HIKYAKU_TLS_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 struct ssl_st;
 struct tls_ctx;
@@ -15,12 +16,34 @@ struct tls_ctx;
 /* tls_init - load OpenSSL's defaults once per process. */
 void tls_init(void);
 
+#define TLS_PEM_MAX (1024 * 1024)	/* a certificate chain or key file */
+
+/* What a server context's certificate says, for status and metrics. */
+struct tls_info {
+	int64_t not_after;	/* expiry, seconds since the epoch (0: unknown) */
+	char subject[256];	/* "/CN=relay.example.net" */
+	char serial[80];	/* hex */
+};
+
 /*
  * tls_server_new - a server context with cert (a PEM chain) and key;
  * TLS 1.2 or newer. NULL with err filled when they cannot be loaded or do
  * not match. The caller owns the result (tls_free).
  */
 struct tls_ctx *tls_server_new(const char *cert, const char *key, char *err, size_t errsz);
+/*
+ * tls_server_new_pem - the same from PEM text in memory (what the root
+ * helper read on a reload); the names are for error messages.
+ */
+struct tls_ctx *tls_server_new_pem(const char *cert, size_t certlen, const char *key,
+    size_t keylen, const char *certname, const char *keyname, char *err, size_t errsz);
+/* tls_info - the certificate's expiry, subject and serial (server contexts). */
+const struct tls_info *tls_info(const struct tls_ctx *t);
+/*
+ * tls_ref - take a reference (a session keeps the context it started with
+ * across a reload); returns t. tls_free drops one; the last frees.
+ */
+struct tls_ctx *tls_ref(struct tls_ctx *t);
 void tls_free(struct tls_ctx *t);
 
 /*

@@ -9,6 +9,7 @@
  *   cli_dkim.c     dkim; check-config's DKIM warnings
  *   cli_check.c    check-config
  *   cli_home.c     probe, home-config (no configuration file needed)
+ *   cli_ops.c      status, reload
  */
 #ifndef HIKYAKU_CLI_H
 #define HIKYAKU_CLI_H
@@ -24,6 +25,8 @@ int cli_grant(struct config *cfg, int argc, char **argv);
 int cli_queue(struct config *cfg, int argc, char **argv);
 int cli_check_config(struct config *cfg);
 int cli_dkim(struct config *cfg, int argc, char **argv);
+int cli_status(struct config *cfg);
+int cli_reload(struct config *cfg);
 
 /* cli_probe - "hikyaku probe ..." (argv[0] is "probe"): exit 0, 1, or 2 on usage. */
 int cli_probe(int argc, char **argv);

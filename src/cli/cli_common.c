@@ -28,7 +28,8 @@ cli_open_store(const struct config *cfg)
 	char err[512], db[4096];
 	struct store *st;
 
-	if (priv_prepare_spool(cfg, err, sizeof(err)) == -1 || priv_drop(cfg, err, sizeof(err)) == -1) {
+	if (priv_prepare_spool(cfg, err, sizeof(err)) == -1 ||
+	    priv_drop(cfg, 0, err, sizeof(err)) == -1) {
 		fprintf(stderr, "hikyaku: %s\n", err);
 		return NULL;
 	}

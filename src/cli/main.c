@@ -1,8 +1,8 @@
 /*
  * main.c - command line entry: the home side's verbs (probe, home-config)
  * run without a configuration; for the others find "-c FILE", load the
- * configuration and dispatch (serve, check-config, account, grant, queue,
- * dkim). Messages follow the user's locale, except the daemon's.
+ * configuration and dispatch (serve, status, reload, check-config, account,
+ * grant, queue, dkim). Messages follow the user's locale, except the daemon's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,8 @@ usage(FILE *out)
 {
 	fprintf(out, _("usage: hikyaku [-c FILE] COMMAND ...\n"
 	    "  serve                      run the relay in the foreground\n"
+	    "  status                     the running daemon, the queue, the certificate\n"
+	    "  reload                     re-read the config and certificate (SIGHUP)\n"
 	    "  check-config               check the configuration and exit\n"
 	    "  default-config             print the built-in default configuration\n"
 	    "  account add|passwd NAME [--generate] [--home-config MTA [--relay HOST:PORT]\n"
@@ -104,6 +106,10 @@ main(int argc, char **argv)
 		rc = cli_queue(cfg, argc - 1, argv + 1);
 	else if (strcmp(argv[1], "dkim") == 0)
 		rc = cli_dkim(cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[1], "status") == 0 && argc == 2)
+		rc = cli_status(cfg);
+	else if (strcmp(argv[1], "reload") == 0 && argc == 2)
+		rc = cli_reload(cfg);
 	else {
 		usage(stderr);
 		rc = 2;

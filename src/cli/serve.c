@@ -17,6 +17,13 @@
 
 #include "submit/auth.h"
 #include "base/config.h"
+#include "base/keeper.h"
+#include "base/metrics.h"
+#include "base/sdnotify.h"
+#include "cli/daemon.h"
+#include "ops/control.h"
+#include "ops/metrics_http.h"
+#include "ops/status.h"
 #include "deliver/scheduler.h"
 #include "dkim/dkim_sign.h"
 #include "dns/dns.h"
@@ -36,34 +43,33 @@
 #define DEMO_ACCOUNT "demo"
 #define DEMO_GRANT "@example.com"
 
-/* tls_material - the configured cert/key, or the self-signed pair in the spool. */
-static struct tls_ctx *
-tls_material(const struct config *cfg)
+struct tls_ctx *
+serve_tls_material(const struct config *cfg, const char *cert_pem, size_t certlen,
+    const char *key_pem, size_t keylen, char *err, size_t errsz)
 {
-	char cert[4200], key[4200], dir[4096], err[512];
-	struct tls_ctx *t;
+	char cert[4200], key[4200], dir[4096];
 	struct stat st;
 
-	if (cfg->tls_cert != NULL) {
-		if ((t = tls_server_new(cfg->tls_cert, cfg->tls_key, err, sizeof(err))) == NULL)
-			fatal("%s", err);
-		return t;
-	}
+	if (cfg->tls_cert != NULL && cert_pem != NULL)
+		return tls_server_new_pem(cert_pem, certlen, key_pem, keylen, cfg->tls_cert,
+		    cfg->tls_key, err, errsz);
+	if (cfg->tls_cert != NULL)
+		return tls_server_new(cfg->tls_cert, cfg->tls_key, err, errsz);
 	snprintf(dir, sizeof(dir), "%s/tls", cfg->spool);
 	snprintf(cert, sizeof(cert), "%s/cert.pem", dir);
 	snprintf(key, sizeof(key), "%s/key.pem", dir);
 	if (stat(cert, &st) == -1 || stat(key, &st) == -1) {
-		if (mkdir(dir, 0700) == -1 && errno != EEXIST)
-			fatal("cannot create %s: %s", dir, strerror(errno));
-		if (tls_make_selfsigned(cert, key, cfg->hostname, err, sizeof(err)) == -1)
-			fatal("cannot make a self-signed certificate: %s", err);
+		if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+			snprintf(err, errsz, "cannot create %s: %s", dir, strerror(errno));
+			return NULL;
+		}
+		if (tls_make_selfsigned(cert, key, cfg->hostname, err, errsz) == -1)
+			return NULL;
 		log_warn("no tls-cert/tls-key configured: generated a self-signed certificate"
 		    " for %s in %s; clients must not verify it (set tls-cert and tls-key for"
 		    " a real one)", cfg->hostname, dir);
 	}
-	if ((t = tls_server_new(cert, key, err, sizeof(err))) == NULL)
-		fatal("%s", err);
-	return t;
+	return tls_server_new(cert, key, err, errsz);
 }
 
 static void
@@ -165,100 +171,165 @@ raise_fd_limit(const struct config *cfg)
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
-	struct event_base *base = arg;
+	struct daemon *d = arg;
 
+	if (sig == SIGHUP) {
+		reload_run(d);
+		return;
+	}
 	log_info("%s received, shutting down", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-	event_base_loopbreak(base);
+	sdnotify("STOPPING=1");
+	event_base_loopbreak(d->srv.base);
 }
 
 static void
-log_ready(const struct config *cfg)
+log_ready(struct daemon *d)
 {
-	char buf[1024] = "";
+	const struct config *cfg = d->srv.cfg;
+	char buf[1024] = "", note[1200];
 	size_t i, n = 0;
 
 	for (i = 0; i < cfg->nlisten && n < sizeof(buf); i++)
 		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s (%s)", i ? ", " : "",
 		    cfg->listen[i].name, cfg->listen[i].mode == LISTEN_TLS ? "tls" : "starttls");
 	log_info("ready, listening on %s; config %s, spool %s", buf, cfg->path, cfg->spool);
+	if (d->http != NULL)
+		log_info("metrics on http://%s/metrics", cfg->metrics.name);
+	snprintf(note, sizeof(note), "READY=1\nSTATUS=listening on %s", buf);
+	if (sdnotify(note) == -1)
+		log_warn("cannot tell systemd we are ready: %s", strerror(errno));
+}
+
+static void
+answer_control(void *arg, const char *request, FILE *out)
+{
+	struct daemon *d = arg;
+	struct status_daemon sd = { &d->srv, d->ls, &d->reload, d->started,
+		d->http != NULL ? d->srv.cfg->metrics.name : NULL };
+
+	if (strcmp(request, "status") == 0)
+		status_write(&sd, out);
+	else
+		fprintf(out, "error unknown request; try \"status\"\n");
+}
+
+/* start - as root if started so: TLS material, listeners, the helper; then drop root. */
+static void
+start(struct daemon *d, struct config *cfg)
+{
+	char err[512];
+
+	d->keeper = keeper_start(cfg->builtin ? NULL : cfg->path,
+	    geteuid() == 0 && cfg->user != NULL, err, sizeof(err));
+	if (d->keeper == NULL)
+		fatal("%s", err);
+	if (priv_prepare_spool(cfg, err, sizeof(err)) == -1)
+		fatal("%s", err);
+	d->srv.cfg = config_ref(cfg);
+	if ((d->srv.tls = serve_tls_material(cfg, NULL, 0, NULL, 0, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	metrics_gauge_set(G_CERT_EXPIRY, tls_info(d->srv.tls)->not_after);
+	d->srv.base = event_base_new();
+	if ((d->ls = listeners_open(&d->srv, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	if (priv_prepare_spool(cfg, err, sizeof(err)) == -1 ||
+	    priv_drop(cfg, 1, err, sizeof(err)) == -1)
+		fatal("%s", err);
+	if (geteuid() == 0)
+		log_warn("running as root: set \"user\" in the config to drop privileges");
+}
+
+/* open_services - store, queue writer, workers, signer, delivery, control, metrics. */
+static void
+open_services(struct daemon *d)
+{
+	struct config *cfg = d->srv.cfg;
+	struct worker_pool *wp;
+	char err[512], db[4096];
+
+	config_db_path(cfg, db, sizeof(db));
+	if ((d->srv.store = store_open(db, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	if (cfg->builtin)
+		demo_account(cfg, d->srv.store);
+	d->mb = mailbox_new(d->srv.base);
+	if ((d->srv.queue = queue_new(db, d->mb, err, sizeof(err))) == NULL)
+		fatal("%s", err);
+	wp = worker_pool_new(d->mb, (int)cfg->workers);
+	d->stores = store_per_thread_new(db);
+	d->srv.auth = auth_new(cfg, d->stores, wp);
+	d->srv.quota = quota_new(d->srv.store);
+	d->srv.wp = wp;
+	d->srv.signer = dkim_signer_new(db, d->stores);
+	d->sched = start_delivery(&d->srv, &d->sched_env);
+	if ((d->control = control_open(d->srv.base, cfg, answer_control, d, err,
+	    sizeof(err))) == NULL)
+		fatal("%s", err);
+	if ((d->http = metrics_http_start(cfg, err, sizeof(err))) == NULL && err[0] != '\0')
+		fatal("%s", err);
+}
+
+static void
+close_services(struct daemon *d)
+{
+	metrics_http_stop(d->http);
+	control_close(d->control);
+	listeners_free(d->ls);
+	smtp_server_shutdown(&d->srv);
+	scheduler_stop(d->sched);
+	worker_pool_free(d->srv.wp);	/* its threads closed their connections on exit */
+	store_per_thread_free(d->stores);
+	dkim_signer_free(d->srv.signer);
+	queue_free(d->srv.queue);
+	mailbox_flush(d->mb);
+	scheduler_free(d->sched);
+	dns_free(d->sched_env.dns);
+	tls_free(d->sched_env.tls);
+	auth_free(d->srv.auth);
+	quota_free(d->srv.quota);
+	mailbox_free(d->mb);
+	store_close(d->srv.store);
+	tls_free(d->srv.tls);
+	keeper_stop(d->keeper);
 }
 
 int
 serve_run(struct config *cfg)
 {
-	struct server srv = { 0 };
-	struct listeners *ls;
-	struct mailbox *mb;
-	struct worker_pool *wp;
-	struct event *sigterm, *sigint, *sigusr2;
-	struct delivery_env sched_env = { 0 };
-	struct scheduler *sched;
-	struct store_per_thread *stores;
-	char err[512], db[4096];
+	struct daemon d = { 0 };
+	struct event *sigs[3], *sigusr2;
+	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
+	char err[512];
 	int pidfd;
+	size_t i;
 
 	signal(SIGPIPE, SIG_IGN);
 	raise_fd_limit(cfg);
+	sdnotify_init();
 	evthread_use_pthreads();
 	tls_init();
-	if (priv_prepare_spool(cfg, err, sizeof(err)) == -1)
-		fatal("%s", err);
-	srv.cfg = cfg;
-	srv.tls = tls_material(cfg);
-	srv.base = event_base_new();
-	if ((ls = listeners_open(&srv, err, sizeof(err))) == NULL)
-		fatal("%s", err);
-	if (priv_prepare_spool(cfg, err, sizeof(err)) == -1 || priv_drop(cfg, err, sizeof(err)) == -1)
-		fatal("%s", err);
-	if (geteuid() == 0)
-		log_warn("running as root: set \"user\" in the config to drop privileges");
+	d.started = util_now();
+	metrics_gauge_set(G_START_TIME, d.started);
+	start(&d, cfg);
 	if ((pidfd = pidfile_acquire(cfg, err, sizeof(err))) == -1)
 		fatal("%s", err);
-	config_db_path(cfg, db, sizeof(db));
-	if ((srv.store = store_open(db, err, sizeof(err))) == NULL)
-		fatal("%s", err);
-	if (cfg->builtin)
-		demo_account(cfg, srv.store);
-	mb = mailbox_new(srv.base);
-	if ((srv.queue = queue_new(db, mb, err, sizeof(err))) == NULL)
-		fatal("%s", err);
-	wp = worker_pool_new(mb, (int)cfg->workers);
-	stores = store_per_thread_new(db);
-	srv.auth = auth_new(cfg, stores, wp);
-	srv.quota = quota_new(srv.store);
-	srv.wp = wp;
-	srv.signer = dkim_signer_new(db, stores);
-	sched = start_delivery(&srv, &sched_env);
-	sigterm = evsignal_new(srv.base, SIGTERM, on_signal, srv.base);
-	sigint = evsignal_new(srv.base, SIGINT, on_signal, srv.base);
-	evsignal_add(sigterm, NULL);
-	evsignal_add(sigint, NULL);
-	sigusr2 = evsignal_new(srv.base, SIGUSR2, on_queue_changed, sched);
+	open_services(&d);
+	for (i = 0; i < 3; i++) {
+		sigs[i] = evsignal_new(d.srv.base, signums[i], on_signal, &d);
+		evsignal_add(sigs[i], NULL);
+	}
+	sigusr2 = evsignal_new(d.srv.base, SIGUSR2, on_queue_changed, d.sched);
 	evsignal_add(sigusr2, NULL);
-	log_ready(cfg);
-	event_base_dispatch(srv.base);
+	log_ready(&d);
+	event_base_dispatch(d.srv.base);
 
-	listeners_free(ls);
-	smtp_server_shutdown(&srv);
-	scheduler_stop(sched);
-	worker_pool_free(wp);	/* its threads closed their connections on exit */
-	store_per_thread_free(stores);
-	dkim_signer_free(srv.signer);
-	queue_free(srv.queue);
-	mailbox_flush(mb);
-	scheduler_free(sched);
-	dns_free(sched_env.dns);
-	tls_free(sched_env.tls);
-	auth_free(srv.auth);
-	quota_free(srv.quota);
-	mailbox_free(mb);
-	event_free(sigterm);
-	event_free(sigint);
+	close_services(&d);
+	for (i = 0; i < 3; i++)
+		event_free(sigs[i]);
 	event_free(sigusr2);
-	store_close(srv.store);
-	tls_free(srv.tls);
-	event_base_free(srv.base);
-	pidfile_release(cfg, pidfd);
+	event_base_free(d.srv.base);
+	pidfile_release(d.srv.cfg, pidfd);
+	config_free(d.srv.cfg);
 	log_info("stopped");
 	return 0;
 }

@@ -66,6 +66,7 @@ delivery_job_free(struct delivery_job *job)
 	free(job->orcpts);
 	free(job->rt);
 	store_loaded_free(&job->m);
+	config_free(job->cfg);
 	free(job);
 }
 
@@ -244,7 +245,7 @@ next_addr(struct delivery_job *job)
 		return;
 	}
 	ss = &job->rt->addrs[job->rt->iaddr++];
-	job->client = smtp_client_new(job->env->base, job->env->cfg, job->env->tls,
+	job->client = smtp_client_new(job->env->base, job->cfg, job->env->tls,
 	    (struct sockaddr *)ss, ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 	    sizeof(struct sockaddr_in), host, !job->rt->plain_retry, &client_cbs, job);
 	if (job->client == NULL) {
@@ -276,7 +277,7 @@ on_addrs(void *arg, enum dns_status st, const struct sockaddr_storage *addrs, si
 static void
 next_mx(struct delivery_job *job)
 {
-	const struct config_route *route = config_route_for(job->env->cfg, job->domain);
+	const struct config_route *route = config_route_for(job->cfg, job->domain);
 	unsigned port = route ? route->port : 25;
 
 	if (job->rt->imx >= job->rt->nmx) {
@@ -346,7 +347,7 @@ literal_host(const char *domain, char *out, size_t outsz)
 static void
 route(struct delivery_job *job)
 {
-	const struct config_route *r = config_route_for(job->env->cfg, job->domain);
+	const struct config_route *r = config_route_for(job->cfg, job->domain);
 
 	job->rt = xcalloc(1, sizeof(*job->rt));
 	if (r != NULL || literal_host(job->domain, job->rt->mx[0].host, sizeof(job->rt->mx[0].host))) {
@@ -408,6 +409,7 @@ load_envelope(struct delivery_job *job)
 void
 delivery_start(struct delivery_job *job, struct smtp_client *idle)
 {
+	job->cfg = config_ref(job->env->cfg);	/* the settings current now, to the end */
 	if (!load_envelope(job)) {
 		job->gone = true;
 		if (idle != NULL)
@@ -432,6 +434,7 @@ delivery_start(struct delivery_job *job, struct smtp_client *idle)
 void
 delivery_defer(struct delivery_job *job, const struct reply *why)
 {
+	job->cfg = config_ref(job->env->cfg);
 	job->last_error = *why;
 	decide_rest(job, why, "none");
 	finish(job);
@@ -481,7 +484,7 @@ record(struct delivery_job *job)
 	o->rcpts = job->orcpts;
 	o->n = job->nrcpts;
 	o->now = util_now();
-	o->cfg = job->env->cfg;
+	o->cfg = job->cfg;
 	for (size_t i = 0; i < job->nrcpts; i++) {
 		struct outcome_rcpt *r = &job->orcpts[i];
 		const struct delivery_rcpt *dr = &job->rcpts[i];

@@ -85,6 +85,8 @@ struct delivery_rcpt {
 
 struct delivery_job {
 	const struct delivery_env *env;
+	const struct config *cfg;	/* a reference from start (or defer) to free: a
+					 * reload does not change a job in flight */
 	const struct delivery_cbs *cbs;
 	void *arg;			/* the owner's, for the callbacks */
 	void *owner;			/* free for the owner (its destination) */

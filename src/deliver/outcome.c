@@ -8,6 +8,7 @@
 
 #include "deliver/bounce.h"
 #include "base/config.h"
+#include "base/metrics.h"
 #include "lib/log.h"
 #include "deliver/outcome.h"
 #include "queue/queue.h"
@@ -15,6 +16,12 @@
 #include "lib/util.h"
 
 static const char *state_names[] = { RCPT_SENT, RCPT_DEFERRED, RCPT_BOUNCED };
+static const enum metric_counter state_metrics[] = { M_DELIVERY_SENT, M_DELIVERY_DEFERRED,
+	M_DELIVERY_BOUNCED };
+
+/* The last failures, a ring written and read on the loop thread only. */
+static struct outcome_error recent[OUTCOME_ERRORS_MAX];
+static size_t nrecent, recent_next;
 
 int64_t
 outcome_backoff(const struct config *cfg, int attempts)
@@ -191,6 +198,32 @@ outcome_apply(struct store *st, void *arg)
 	return r;
 }
 
+static void
+remember(const struct outcome *o, const struct outcome_rcpt *r)
+{
+	struct outcome_error *e = &recent[recent_next];
+
+	e->when = o->now;
+	util_strlcpy(e->msg, o->msg, sizeof(e->msg));
+	util_strlcpy(e->rcpt, r->rcpt, sizeof(e->rcpt));
+	util_strlcpy(e->status, state_names[r->final_state], sizeof(e->status));
+	util_strlcpy(e->dsn, r->dsn, sizeof(e->dsn));
+	util_strlcpy(e->reply, r->reply, sizeof(e->reply));
+	recent_next = (recent_next + 1) % OUTCOME_ERRORS_MAX;
+	if (nrecent < OUTCOME_ERRORS_MAX)
+		nrecent++;
+}
+
+size_t
+outcome_recent_errors(struct outcome_error *out, size_t max)
+{
+	size_t i, n = nrecent < max ? nrecent : max;
+
+	for (i = 0; i < n; i++)
+		out[i] = recent[(recent_next + OUTCOME_ERRORS_MAX - 1 - i) % OUTCOME_ERRORS_MAX];
+	return n;
+}
+
 void
 outcome_log(const struct outcome *o)
 {
@@ -202,13 +235,20 @@ outcome_log(const struct outcome *o)
 		log_info("%s: to=<%s>, relay=%s, delay=%lld, tls=%s, dsn=%s, status=%s (%s)",
 		    o->msg, r->rcpt, r->relay, (long long)(o->now - o->arrival), r->tls, r->dsn,
 		    state_names[r->final_state], r->reply);
+		metrics_inc(state_metrics[r->final_state]);
+		if (r->final_state != OUTCOME_SENT)
+			remember(o, r);
 	}
 	if (o->gone)
 		log_info("%s: removed from the queue during delivery; results dropped", o->msg);
-	if (o->bounce_id[0])
+	if (o->bounce_id[0]) {
 		log_info("%s: sender non-delivery notification: %s", o->msg, o->bounce_id);
-	if (o->warning_id[0])
+		metrics_inc(M_DSN_FAILURE);
+	}
+	if (o->warning_id[0]) {
 		log_info("%s: sender delay notification: %s", o->msg, o->warning_id);
+		metrics_inc(M_DSN_DELAY);
+	}
 	if (o->removed)
 		log_info("%s: removed", o->msg);
 }

@@ -55,7 +55,26 @@ enum store_result outcome_apply(struct store *st, void *o);
 /* outcome_backoff - seconds before retry number attempts (1, 2 ...). Pure. */
 int64_t outcome_backoff(const struct config *cfg, int attempts);
 
-/* outcome_log - one log line per recipient, after the transaction committed. */
+/*
+ * outcome_log - one log line per recipient, after the transaction
+ * committed; counts the outcomes and DSNs (base/metrics.h) and remembers
+ * the last failures for "hikyaku status". Loop thread only.
+ */
 void outcome_log(const struct outcome *o);
+
+/* A recent delivery failure (deferred or bounced recipient). */
+struct outcome_error {
+	int64_t when;
+	char msg[16];
+	char rcpt[ADDR_MAX + 1];
+	char status[16];	/* "deferred", "bounced" */
+	char dsn[16];
+	char reply[300];
+};
+
+#define OUTCOME_ERRORS_MAX 10
+
+/* outcome_recent_errors - up to max of the last failures, newest first; returns how many. */
+size_t outcome_recent_errors(struct outcome_error *out, size_t max);
 
 #endif

@@ -427,19 +427,23 @@ run_new(struct scheduler *s, struct dest *d, struct entry *e, bool counted)
 	return r;
 }
 
+/* take_idle - an idle connection to d made under the current config, or NULL. */
 static struct smtp_client *
 take_idle(struct dest *d)
 {
-	struct idle *x = d->idle;
+	struct idle *x;
 	struct smtp_client *c;
 
-	if (x == NULL)
-		return NULL;
-	d->idle = x->next;
-	c = x->client;
-	event_free(x->ev);
-	free(x);
-	return c;
+	while ((x = d->idle) != NULL) {
+		d->idle = x->next;
+		c = x->client;
+		event_free(x->ev);
+		free(x);
+		if (smtp_client_config(c) == d->s->env.cfg)
+			return c;
+		smtp_client_quit(c);	/* made before a reload: routes may differ */
+	}
+	return NULL;
 }
 
 static struct entry *
@@ -698,7 +702,7 @@ job_idle(void *arg, struct delivery_job *job, struct smtp_client *c)
 	struct timeval tv = { IDLE_SECONDS, 0 };
 	struct idle *x;
 
-	if (s->stopping) {
+	if (s->stopping || smtp_client_config(c) != s->env.cfg) {	/* or made before a reload */
 		smtp_client_quit(c);
 		return;
 	}
@@ -724,6 +728,7 @@ scheduler_new(const struct delivery_env *env)
 	uint64_t seed;
 
 	s->env = *env;
+	s->env.cfg = config_ref(env->cfg);
 	util_random_bytes(&seed, sizeof(seed));
 	s->dests = hmap_new(seed);
 	util_random_bytes(&seed, sizeof(seed));
@@ -741,6 +746,13 @@ scheduler_new(const struct delivery_env *env)
 	evtimer_add(s->scan_ev, &tv);
 	schedule_load(s);
 	return s;
+}
+
+void
+scheduler_set_config(struct scheduler *s, const struct config *cfg)
+{
+	config_free(s->env.cfg);
+	s->env.cfg = config_ref(cfg);
 }
 
 void
@@ -816,5 +828,6 @@ scheduler_free(struct scheduler *s)
 	event_free(s->load_ev);
 	event_free(s->due_ev);
 	event_free(s->scan_ev);
+	config_free(s->env.cfg);
 	free(s);
 }

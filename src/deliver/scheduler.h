@@ -33,6 +33,15 @@ void scheduler_kick(struct scheduler *s);
 /* scheduler_revive - "queue flush": forget dead destinations and read the queue again. */
 void scheduler_revive(struct scheduler *s);
 
+/*
+ * scheduler_set_config - a reload: what is started from now on uses cfg (the
+ * scheduler takes a reference): routes, limits of new destinations,
+ * timeouts. Jobs in flight keep theirs; idle connections made before are
+ * closed rather than reused. Destinations already in memory keep their
+ * limits until they empty.
+ */
+void scheduler_set_config(struct scheduler *s, const struct config *cfg);
+
 /* scheduler_stop - at shutdown: abandon jobs that are not committing, close idle connections. */
 void scheduler_stop(struct scheduler *s);
 /* scheduler_free - after the queue writer has finished and its callbacks ran. */

@@ -521,7 +521,7 @@ smtp_client_new(struct event_base *base, const struct config *cfg, struct tls_ct
 {
 	struct smtp_client *c = xcalloc(1, sizeof(*c));
 
-	c->cfg = cfg;
+	c->cfg = config_ref(cfg);	/* an idle connection outlives its job */
 	c->tls = tls;
 	c->cbs = *cbs;
 	c->arg = arg;
@@ -533,6 +533,7 @@ smtp_client_new(struct event_base *base, const struct config *cfg, struct tls_ct
 	c->step = C_CONNECT;
 	c->io = netio_connect(base, sa, salen, (unsigned)cfg->smtp_connect_timeout, &client_cbs, c);
 	if (c->io == NULL) {
+		config_free(c->cfg);
 		free(c);
 		return NULL;
 	}
@@ -543,6 +544,7 @@ static void
 really_free(struct smtp_client *c)
 {
 	netio_free(c->io);
+	config_free(c->cfg);
 	free(c->ok);
 	free(c);
 }

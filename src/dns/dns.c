@@ -13,6 +13,7 @@
 #include <unbound.h>
 
 #include "base/config.h"
+#include "base/metrics.h"
 #include "dns/dns.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -43,6 +44,7 @@ struct query {
 	void *arg;
 	int rrtype;
 	char name[256];
+	int64_t started_us;		/* for the latency histograms */
 };
 
 /* An address lookup: an A and an AAAA query joined. */
@@ -77,7 +79,7 @@ dns_new(struct event_base *base, const struct config *cfg, char *err, size_t err
 	struct dns *d = xcalloc(1, sizeof(*d));
 	int rc;
 
-	d->cfg = cfg;
+	d->cfg = config_ref(cfg);
 	d->base = base;
 	if ((d->ctx = ub_ctx_create()) == NULL) {
 		snprintf(err, errsz, "cannot create a libunbound context");
@@ -130,7 +132,27 @@ dns_free(struct dns *d)
 		q->abandon(q);
 		query_free(q);
 	}
+	config_free(d->cfg);
 	free(d);
+}
+
+void
+dns_set_config(struct dns *d, const struct config *cfg)
+{
+	config_free(d->cfg);
+	d->cfg = config_ref(cfg);
+}
+
+/* observe - the query's latency, answered or timed out. */
+static void
+observe(const struct query *q)
+{
+	int64_t us = util_now_us() - q->started_us;
+
+	if (q->rrtype == RR_MX)
+		metrics_observe(H_DNS_MX, us);
+	else if (q->rrtype == RR_A || q->rrtype == RR_AAAA)
+		metrics_observe(H_DNS_ADDR, us);
 }
 
 static void
@@ -138,6 +160,7 @@ on_result(void *arg, int err, struct ub_result *r)
 {
 	struct query *q = arg;
 
+	observe(q);
 	q->done(q, err, r);
 	if (r)
 		ub_resolve_free(r);
@@ -150,6 +173,7 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 	struct query *q = arg;
 
 	ub_cancel(q->d->ctx, q->async_id);
+	observe(q);
 	q->done(q, UB_NOERROR, NULL);	/* NULL result: timed out */
 	query_free(q);
 }
@@ -172,6 +196,7 @@ query_start(struct dns *d, const char *name, int rrtype,
 		q->next->prev = q;
 	d->pending = q;
 	q->rrtype = rrtype;
+	q->started_us = util_now_us();
 	util_strlcpy(q->name, name, sizeof(q->name));
 	q->timer = evtimer_new(d->base, on_timeout, q);
 	rc = ub_resolve_async(d->ctx, name, rrtype, 1, q, on_result, &q->async_id);

@@ -40,6 +40,12 @@ typedef void (*dns_addr_cb)(void *arg, enum dns_status st, const struct sockaddr
 /* dns_new - a resolver on base; NULL with err on failure. */
 struct dns *dns_new(struct event_base *base, const struct config *cfg, char *err, size_t errsz);
 void dns_free(struct dns *d);
+/*
+ * dns_set_config - a reload: dns-timeout and address-preference from cfg for
+ * queries started from now on (takes a reference). The resolver itself
+ * stays the one dns_new was given: libunbound cannot change it once used.
+ */
+void dns_set_config(struct dns *d, const struct config *cfg);
 
 /* dns_mx - MX records of domain, sorted by preference, random among equals. */
 void dns_mx(struct dns *d, const char *domain, dns_mx_cb cb, void *arg);

@@ -265,6 +265,31 @@ util_escape(const char *s, size_t len, char *out, size_t outsz)
 	out[o] = '\0';
 }
 
+char *
+util_read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "re");
+	char *buf;
+	size_t n;
+	int saved;
+
+	if (f == NULL)
+		return NULL;
+	buf = xmalloc(max + 2);
+	n = fread(buf, 1, max + 1, f);
+	if (ferror(f) || n > max) {
+		saved = ferror(f) ? errno : EFBIG;
+		fclose(f);
+		free(buf);
+		errno = saved;
+		return NULL;
+	}
+	fclose(f);
+	buf[n] = '\0';
+	*len = n;
+	return buf;
+}
+
 size_t
 util_strlcpy(char *dst, const char *src, size_t dstsz)
 {

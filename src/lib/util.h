@@ -81,6 +81,13 @@ struct sockaddr;
  */
 unsigned util_sockaddr_ip(const struct sockaddr *sa, char *ip, size_t ipsz);
 
+/*
+ * util_read_file - the whole of path (at most max bytes) in a NUL-terminated
+ * buffer the caller frees, its length in *len. NULL with errno set (EFBIG
+ * when larger than max).
+ */
+char *util_read_file(const char *path, size_t max, size_t *len);
+
 /* util_strlcpy - BSD strlcpy; returns strlen(src). */
 size_t util_strlcpy(char *dst, const char *src, size_t dstsz);
 

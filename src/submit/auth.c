@@ -39,7 +39,7 @@ auth_new(const struct config *cfg, struct store_per_thread *stores, struct worke
 {
 	struct auth *a = xcalloc(1, sizeof(*a));
 
-	a->cfg = cfg;
+	a->cfg = config_ref(cfg);
 	a->stores = stores;
 	a->wp = wp;
 	if (auth_hash_password("no such user", a->dummy_hash, sizeof(a->dummy_hash)) == -1)
@@ -52,7 +52,15 @@ auth_free(struct auth *a)
 {
 	if (a == NULL)
 		return;
+	config_free(a->cfg);
 	free(a);
+}
+
+void
+auth_set_config(struct auth *a, const struct config *cfg)
+{
+	config_free(a->cfg);
+	a->cfg = config_ref(cfg);
 }
 
 int

@@ -34,6 +34,8 @@ struct auth_req {
 struct auth *auth_new(const struct config *cfg, struct store_per_thread *stores,
     struct worker_pool *wp);
 void auth_free(struct auth *a);
+/* auth_set_config - a reload: the throttle's limits from cfg from now on (takes a reference). */
+void auth_set_config(struct auth *a, const struct config *cfg);
 
 /* auth_check - check req->user/req->pass; req->done(req) runs on the loop. */
 void auth_check(struct auth *a, struct auth_req *req);

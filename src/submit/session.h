@@ -15,8 +15,10 @@
 #include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/socket.h>
 
+#include "base/config.h"
 #include "base/store.h"
 #include "lib/dataend.h"
 #include "lib/reply.h"
@@ -43,9 +45,12 @@ struct auth_req;
 struct netio;
 struct queue_req;
 struct server;
+struct tls_ctx;
 
 struct session {
 	struct server *srv;
+	const struct config *cfg;	/* a reference: the config the session started with */
+	struct tls_ctx *tls;		/* a reference: its certificate, kept across a reload */
 	struct session *prev, *next;	/* srv->sessions */
 	struct netio *io;
 	unsigned long long id;
@@ -80,6 +85,7 @@ struct session {
 	size_t msglen, msgcap;
 	struct queue_req *qreq;			/* owned while in flight */
 	struct quota_hold hold;			/* the account limit's slot for this message */
+	int64_t dot_us;				/* when the final "." arrived */
 	char params[64];			/* ESMTP parameters, as queued */
 };
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/metrics.h"
 #include "base/netio.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -173,11 +174,12 @@ auth_done(struct auth_req *req)
 		return;
 	}
 	log_warn("unknown[%s]: SASL %s authentication failed: user=%s", s->ip, method, req->user);
+	metrics_inc(M_AUTH_FAILURES);
 	free(req);
 	delay = auth_failed(s->srv->auth, (struct sockaddr *)&s->ss);
 	if (delay < 0) {
 		log_warn("%s: too many failed authentications; refusing it for %llu seconds",
-		    s->client, (unsigned long long)s->srv->cfg->auth_ban_time);
+		    s->client, (unsigned long long)s->cfg->auth_ban_time);
 		session_close(s, 421, "4.7.0",
 		    "Error: too many failed authentications from your address; try again later");
 		return;

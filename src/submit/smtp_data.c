@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/metrics.h"
 #include "base/netio.h"
 #include "base/worker.h"
 #include "dkim/dkim_sign.h"
@@ -45,10 +46,12 @@ check_header_from(struct session *s, size_t hdrend)
 	size_t i;
 
 	if (hdr_from_extract(s->msg, hdrend, hf) == -1) {
+		metrics_inc(M_REJECTED_FORMAT);
 		session_error(s, 550, "5.6.0", "Message header From: cannot be parsed; fix it and resend");
 		goto done;
 	}
 	if (hf->nfields == 0 || hf->naddrs == 0) {
+		metrics_inc(M_REJECTED_FORMAT);
 		session_error(s, 550, "5.6.0", "Message has no From: header; add one and resend");
 		goto done;
 	}
@@ -60,6 +63,7 @@ check_header_from(struct session *s, size_t hdrend)
 		    hf->addrs[i], s->account);
 		log_info("%s: reject: header From: <%s> from %s: 550 5.7.1 %s", s->qid,
 		    hf->addrs[i], s->client, text);
+		metrics_inc(M_REJECTED_GRANT);
 		session_error(s, 550, "5.7.1", text);
 		goto done;
 	}
@@ -73,15 +77,18 @@ static bool
 check_data_flags(struct session *s)
 {
 	if (s->de.flags & DATAEND_TOO_BIG) {
+		metrics_inc(M_REJECTED_SIZE);
 		session_error(s, 552, "5.3.4", "Message size exceeds fixed limit");
 		return false;
 	}
 	if (s->de.flags & DATAEND_BARE_CRLF) {
 		log_info("%s: reject: bare <CR> or <LF> in message from %s", s->qid, s->client);
+		metrics_inc(M_REJECTED_SMUGGLING);
 		session_error(s, 550, "5.5.2", "Bare <CR> or <LF> in message data; use <CR><LF> line endings");
 		return false;
 	}
 	if (s->de.flags & DATAEND_LONG_LINE) {
+		metrics_inc(M_REJECTED_FORMAT);
 		session_error(s, 550, "5.5.2", "Message has a line longer than 998 characters");
 		return false;
 	}
@@ -100,11 +107,15 @@ commit_done(struct queue_req *req)
 		quota_commit(s->srv->quota, &s->hold);
 		log_info("%s: from=<%s>, size=%zu, nrcpt=%zu (queue active)", m->id, m->sender,
 		    m->len, m->nrcpts);
+		metrics_inc(M_ACCEPTED);
+		metrics_observe(H_DATA_TO_REPLY, util_now_us() - s->dot_us);
 		if (s->srv->queued != NULL)
 			s->srv->queued(s->srv->queued_arg, m);
 	}
-	else
+	else {
 		log_warn("%s: queue file write error: %s", s->qid, req->errmsg);
+		metrics_inc(M_REJECTED_STORAGE);
+	}
 	if (s->dead) {
 		free((void *)m->data);
 		free(req);
@@ -139,9 +150,11 @@ static void
 sign_work(void *arg)
 {
 	struct sign_job *j = arg;
+	int64_t t0 = util_now_us();
 
 	j->status = dkim_signer_sign(j->signer, j->req->msg.data, j->req->msg.len,
 	    j->req->msg.arrival, &j->sigs, &j->siglen, j->note, sizeof(j->note));
+	metrics_observe(H_DKIM_SIGN, util_now_us() - t0);
 }
 
 /* prepend - put the signature fields on top of the prepared message. */
@@ -185,6 +198,7 @@ sign_done(void *arg)
 		session_free(s);
 		return;
 	}
+	metrics_inc(M_REJECTED_DKIM);
 	session_error(s, 451, "4.3.0", "Error: cannot sign the message; try again later");
 	session_transaction_reset(s);
 	session_resume(s);
@@ -224,7 +238,7 @@ queue_message(struct session *s)
 		return;
 	}
 	env.queue_id = s->qid;
-	env.hostname = s->srv->cfg->hostname;
+	env.hostname = s->cfg->hostname;
 	env.helo = s->helo;
 	env.client_ip = s->ip;
 	env.protocol = protocol(s);
@@ -262,6 +276,7 @@ queue_message(struct session *s)
 void
 smtp_data_finished(struct session *s)
 {
+	s->dot_us = util_now_us();
 	if (!check_data_flags(s)) {
 		session_transaction_reset(s);
 		session_enter_state(s, S_READY);
@@ -274,7 +289,7 @@ static void
 grow_message(struct session *s, size_t need)
 {
 	size_t cap = s->msgcap ? s->msgcap : DATA_CHUNK * 4;
-	size_t limit = s->srv->cfg->max_message_size + DATA_CHUNK;
+	size_t limit = s->cfg->max_message_size + DATA_CHUNK;
 
 	if (need <= s->msgcap)
 		return;

@@ -16,8 +16,10 @@
 #include <string.h>
 #include <sys/statvfs.h>
 
+#include "base/metrics.h"
 #include "base/netio.h"
 #include "base/store.h"
+#include "base/tls.h"
 #include "lib/addr.h"
 #include "lib/log.h"
 #include "lib/util.h"
@@ -58,7 +60,7 @@ session_close(struct session *s, int code, const char *status, const char *text)
 {
 	char line[300];
 
-	snprintf(line, sizeof(line), "%s %s", s->srv->cfg->hostname, text);
+	snprintf(line, sizeof(line), "%s %s", s->cfg->hostname, text);
 	session_reply(s, code, status, line);
 	session_enter_state(s, S_CLOSING);
 	netio_close_when_flushed(s->io);
@@ -69,7 +71,7 @@ void
 session_error(struct session *s, int code, const char *status, const char *text)
 {
 	session_reply(s, code, status, text);
-	if (++s->errors >= s->srv->cfg->max_errors) {
+	if (++s->errors >= s->cfg->max_errors) {
 		log_info("too many errors from %s, disconnecting", s->client);
 		session_close(s, 421, "4.7.0", "Error: too many errors");
 	}
@@ -118,6 +120,9 @@ session_free(struct session *s)
 	if (s->next)
 		s->next->prev = s->prev;
 	s->srv->nsessions--;
+	metrics_gauge_add(G_SESSIONS, -1);
+	config_free(s->cfg);
+	tls_free(s->tls);
 	free(s);
 }
 
@@ -208,10 +213,12 @@ check_mail(struct session *s, const struct smtp_cmd *c)
 		return false;
 	}
 	if (s->account[0] == '\0' && !netio_is_tls(s->io)) {
+		metrics_inc(M_REJECTED_AUTH);
 		session_error(s, 530, "5.7.0", "Must issue a STARTTLS command first");
 		return false;
 	}
 	if (s->account[0] == '\0') {
+		metrics_inc(M_REJECTED_AUTH);
 		session_error(s, 530, "5.7.0", "Authentication required");
 		return false;
 	}
@@ -301,12 +308,12 @@ do_helo(struct session *s, const struct smtp_cmd *c)
 	s->esmtp = c->verb == SMTP_VERB_EHLO;
 	session_enter_state(s, S_READY);
 	if (!s->esmtp) {
-		netio_printf(s->io, "250 %s\r\n", s->srv->cfg->hostname);
+		netio_printf(s->io, "250 %s\r\n", s->cfg->hostname);
 		return;
 	}
 	netio_printf(s->io, "250-%s\r\n250-PIPELINING\r\n250-SIZE %llu\r\n"
 	    "250-8BITMIME\r\n250-SMTPUTF8\r\n250-ENHANCEDSTATUSCODES\r\n%s",
-	    s->srv->cfg->hostname, (unsigned long long)s->srv->cfg->max_message_size,
+	    s->cfg->hostname, (unsigned long long)s->cfg->max_message_size,
 	    netio_is_tls(s->io) ? "" : "250-STARTTLS\r\n");
 	if (netio_is_tls(s->io) && s->sasl_method == NULL)
 		netio_printf(s->io, "250-AUTH PLAIN LOGIN\r\n");
@@ -319,10 +326,10 @@ spool_has_room(struct session *s)
 	struct statvfs sv;
 	unsigned long long avail;
 
-	if (statvfs(s->srv->cfg->spool, &sv) == -1)
+	if (statvfs(s->cfg->spool, &sv) == -1)
 		return false;
 	avail = (unsigned long long)sv.f_bavail * sv.f_frsize;
-	return avail >= s->srv->cfg->min_free_space + s->mail.size;
+	return avail >= s->cfg->min_free_space + s->mail.size;
 }
 
 static void
@@ -334,13 +341,15 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 		session_error_r(s, &err);
 		return;
 	}
-	if (s->mail.has_size && s->mail.size > s->srv->cfg->max_message_size) {
+	if (s->mail.has_size && s->mail.size > s->cfg->max_message_size) {
+		metrics_inc(M_REJECTED_SIZE);
 		session_error(s, 552, "5.3.4", "Message size exceeds fixed limit");
 		return;
 	}
 	if (!spool_has_room(s)) {
 		log_warn("NOQUEUE: reject: MAIL from %s: 452 4.3.1 spool %s is low on space",
-		    s->client, s->srv->cfg->spool);
+		    s->client, s->cfg->spool);
+		metrics_inc(M_REJECTED_STORAGE);
 		session_error(s, 452, "4.3.1", "Insufficient system storage");
 		return;
 	}
@@ -352,6 +361,7 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 		    s->mail.addr, s->account);
 		log_info("NOQUEUE: reject: MAIL from %s: 550 5.7.1 %s; sasl_username=%s",
 		    s->client, text, s->account);
+		metrics_inc(M_REJECTED_GRANT);
 		session_error(s, 550, "5.7.1", text);
 		return;
 	}
@@ -391,7 +401,8 @@ do_rcpt(struct session *s, const struct smtp_cmd *c)
 		session_error_r(s, &err);
 		return;
 	}
-	if (s->nrcpts >= s->srv->cfg->max_recipients) {
+	if (s->nrcpts >= s->cfg->max_recipients) {
+		metrics_inc(M_REJECTED_LIMIT);
 		session_error(s, 452, "4.5.3", "Too many recipients");
 		return;
 	}
@@ -406,7 +417,7 @@ do_rcpt(struct session *s, const struct smtp_cmd *c)
 static void
 do_data(struct session *s, const struct smtp_cmd *c)
 {
-	dataend_init(&s->de, s->srv->cfg->max_message_size);
+	dataend_init(&s->de, s->cfg->max_message_size);
 	s->msglen = 0;
 	session_enter_state(s, S_DATA);
 	session_reply(s, 354, NULL, "End data with <CR><LF>.<CR><LF>");
@@ -456,7 +467,7 @@ do_starttls(struct session *s, const struct smtp_cmd *c)
 	session_transaction_reset(s);
 	s->esmtp = false;
 	session_enter_state(s, S_GREETING);	/* RFC 3207: forget everything, EHLO again */
-	netio_starttls(s->io, s->srv->tls, NULL);
+	netio_starttls(s->io, s->tls, NULL);
 }
 
 /* --- the command table --- */
@@ -617,33 +628,39 @@ smtp_session_start(struct server *srv, int fd, const struct sockaddr *sa, sockle
 	struct session *s = xcalloc(1, sizeof(*s));
 
 	s->srv = srv;
+	s->cfg = config_ref(srv->cfg);
+	s->tls = tls_ref(srv->tls);
 	s->id = ++srv->nconnections;
 	memcpy(&s->ss, sa, salen < sizeof(s->ss) ? salen : sizeof(s->ss));
 	describe_peer(s, sa);
 	s->implicit_tls = mode == LISTEN_TLS;
 	srv->nsessions++;
+	metrics_gauge_add(G_SESSIONS, 1);
+	metrics_inc(M_CONNECTIONS);
 	s->next = srv->sessions;
 	if (s->next)
 		s->next->prev = s;
 	srv->sessions = s;
-	s->io = netio_new(srv->base, fd, s->implicit_tls ? srv->tls : NULL, &session_cbs, s);
-	netio_set_timeout(s->io, (unsigned)srv->cfg->smtp_timeout);
+	s->io = netio_new(srv->base, fd, s->implicit_tls ? s->tls : NULL, &session_cbs, s);
+	netio_set_timeout(s->io, (unsigned)s->cfg->smtp_timeout);
 	log_info("connect from %s", s->client);
 	if (auth_banned(srv->auth, sa)) {
 		log_warn("unknown[%s]: refused: too many failed authentications", s->ip);
+		metrics_inc(M_REJECTED_AUTH);
 		session_close(s, 421, "4.7.0",
 		    "Error: too many failed authentications from your address; try again later");
 		return;
 	}
-	if (srv->nsessions > srv->cfg->max_sessions) {
+	if (srv->nsessions > s->cfg->max_sessions) {
 		log_warn("%s: refused: %zu sessions, max-sessions is %llu", s->client,
-		    srv->nsessions - 1, (unsigned long long)srv->cfg->max_sessions);
+		    srv->nsessions - 1, (unsigned long long)s->cfg->max_sessions);
+		metrics_inc(M_REJECTED_LIMIT);
 		session_close(s, 421, "4.3.2", "Error: too many connections; try again later");
 		return;
 	}
 	find_trust(s);
 	session_enter_state(s, S_GREETING);
-	netio_printf(s->io, "220 %s ESMTP hikyaku\r\n", srv->cfg->hostname);
+	netio_printf(s->io, "220 %s ESMTP hikyaku\r\n", s->cfg->hostname);
 }
 
 void

@@ -26,10 +26,14 @@ struct store_msg;
 struct tls_ctx;
 struct worker_pool;
 
-/* The daemon's shared state, owned by main; sessions borrow it. */
+/*
+ * The daemon's shared state, owned by main; sessions borrow it. cfg and tls
+ * are the current ones: a reload replaces them, and each session keeps a
+ * reference to those it started with.
+ */
 struct server {
 	struct event_base *base;
-	const struct config *cfg;
+	struct config *cfg;
 	struct tls_ctx *tls;
 	struct store *store;	/* the loop thread's connection: grants, trusts */
 	struct queue *queue;
