@@ -561,6 +561,12 @@ smtp_client_free(struct smtp_client *c)
 	really_free(c);
 }
 
+const struct config *
+smtp_client_config(const struct smtp_client *c)
+{
+	return c->cfg;
+}
+
 void
 smtp_client_quit(struct smtp_client *c)
 {

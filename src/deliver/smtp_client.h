@@ -61,6 +61,9 @@ void smtp_client_rebind(struct smtp_client *c, const struct smtp_client_cbs *cbs
 /* smtp_client_send - start a transaction; only after on_ready or on_done. */
 void smtp_client_send(struct smtp_client *c, struct smtp_client_msg *m);
 
+/* smtp_client_config - the config the client was made with. */
+const struct config *smtp_client_config(const struct smtp_client *c);
+
 /* smtp_client_quit - say QUIT and free the client (no more callbacks). */
 void smtp_client_quit(struct smtp_client *c);
 void smtp_client_free(struct smtp_client *c);
