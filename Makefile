@@ -1,12 +1,13 @@
 # Thin wrapper over Meson for the README's two commands.
 #   make run    install what is missing, build, run on the built-in config
 #   make check  install what is missing, build, run every test (also under ASan+UBSan)
+#   make deb    the Debian package, hikyaku_VERSION_ARCH.deb
 
 BUILD      ?= build
 ASAN_BUILD ?= build-asan
 PYTHON     ?= /usr/bin/python3
 
-.PHONY: all deps test-deps build run check fuzz bench clean
+.PHONY: all deps test-deps build run check fuzz bench clean deb
 
 all: build
 
@@ -34,8 +35,12 @@ bench: test-deps build
 	@scripts/install-deps.sh bench
 	bench/run.py $(BENCH_ARGS)
 
+# The Debian package, hikyaku_VERSION_ARCH.deb, here (apt install ./hikyaku_*.deb).
+deb:
+	scripts/make-deb.sh
+
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) build-deb
 
 # Long fuzzing: make fuzz FUZZ_SECONDS=3600 (new inputs go to build-asan/fuzz-out).
 FUZZ_SECONDS ?= 600

@@ -1,6 +1,7 @@
 #!/bin/sh
 # install-deps.sh - install the Debian packages hikyaku needs to build and test.
-# Usage: scripts/install-deps.sh [build|test|bench]
+# Usage: scripts/install-deps.sh [build|test|bench|deb]
+#   deb: what "make deb" needs (debian/control's Build-Depends and dpkg-dev)
 # Installs only what is missing, non-interactively. Needs root (or sudo).
 set -eu
 BUILD="gcc clang libclang-rt-14-dev meson ninja-build pkg-config libssl-dev libevent-dev libunbound-dev
@@ -19,11 +20,13 @@ HOME_MTA_PKGS="opensmtpd:opensmtpd exim4:exim4-daemon-light exim4:exim4-base exi
 nullmailer:nullmailer"
 # The benchmarks' peers: Postfix + OpenDKIM, Postfix's Cyrus SASL, perf.
 BENCH="$TEST opendkim opendkim-tools sasl2-bin libsasl2-modules linux-perf"
+DEB="$BUILD debhelper dpkg-dev"
 case "${1:-build}" in
 build) want=$BUILD ;;
 test) want=$TEST ;;
 bench) want=$BENCH ;;
-*) echo "usage: $0 [build|test|bench]" >&2; exit 2 ;;
+deb) want=$DEB ;;
+*) echo "usage: $0 [build|test|bench|deb]" >&2; exit 2 ;;
 esac
 missing=""
 for p in $want; do

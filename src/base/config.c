@@ -38,6 +38,34 @@ const char config_builtin[] =
     "max-message-size 25M\n"
     "log stderr\n";
 
+const char config_system[] =
+    "# /etc/hikyaku/hikyaku.conf - hikyaku, an outbound mail relay; see hikyaku.conf(5).\n"
+    "# After an edit: hikyaku check-config && systemctl reload hikyaku\n"
+    "\n"
+    "# The name in the greeting, EHLO and Received: (default: this machine's name).\n"
+    "#hostname relay.example.net\n"
+    "\n"
+    "# Submission ports: loopback only until you open them.\n"
+    "listen 127.0.0.1:587 starttls\n"
+    "listen 127.0.0.1:465 tls\n"
+    "#listen 0.0.0.0:587 starttls\n"
+    "#listen 0.0.0.0:465 tls\n"
+    "#listen [::]:587 starttls\n"
+    "#listen [::]:465 tls\n"
+    "\n"
+    "# A real certificate (e.g. Let's Encrypt's); without one a self-signed pair is\n"
+    "# made in the spool. A reload picks up a renewed one.\n"
+    "#tls-cert /etc/letsencrypt/live/relay.example.net/fullchain.pem\n"
+    "#tls-key /etc/letsencrypt/live/relay.example.net/privkey.pem\n"
+    "\n"
+    "spool /var/lib/hikyaku\n"
+    "user hikyaku\n"
+    "log syslog\n"
+    "max-message-size 25M\n"
+    "\n"
+    "# Prometheus metrics (off unless set; no authentication: keep it private).\n"
+    "#metrics-listen 127.0.0.1:9154\n";
+
 struct parser {
 	struct config *cfg;
 	const char *name;

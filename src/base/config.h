@@ -105,6 +105,12 @@ void config_destination_for(const struct config *cfg, const char *domain,
 
 /* The embedded default configuration used by "make run". */
 extern const char config_builtin[];
+/*
+ * The configuration for an installed system ("default-config --system",
+ * the Debian package's /etc/hikyaku/hikyaku.conf): the built-in one with
+ * spool /var/lib/hikyaku, user hikyaku, syslog, and no test route.
+ */
+extern const char config_system[];
 
 /*
  * config_load - read path, or, when path is NULL, CONFIG_DEFAULT_PATH if it

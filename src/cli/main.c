@@ -23,7 +23,8 @@ usage(FILE *out)
 	    "  status                     the running daemon, the queue, the certificate\n"
 	    "  reload                     re-read the config and certificate (SIGHUP)\n"
 	    "  check-config               check the configuration and exit\n"
-	    "  default-config             print the built-in default configuration\n"
+	    "  default-config [--system]  print the built-in configuration, or the one for\n"
+	    "                             an installed system (/etc/hikyaku/hikyaku.conf)\n"
 	    "  account add|passwd NAME [--generate] [--home-config MTA [--relay HOST:PORT]\n"
 	    "          [--tls|--starttls] [--ca-file FILE]]  (password on stdin unless --generate)\n"
 	    "  account del NAME | account list\n"
@@ -80,8 +81,12 @@ main(int argc, char **argv)
 		usage(argc < 2 ? stderr : stdout);
 		return argc < 2 ? 2 : 0;
 	}
-	if (strcmp(argv[1], "default-config") == 0) {
-		fputs(config_builtin, stdout);
+	if (strcmp(argv[1], "default-config") == 0 && argc <= 3) {
+		if (argc == 3 && strcmp(argv[2], "--system") != 0) {
+			fputs(usage_text, stderr);
+			return 2;
+		}
+		fputs(argc == 3 ? config_system : config_builtin, stdout);
 		return 0;
 	}
 	/* the home side: no configuration file, no spool */
