@@ -2,7 +2,9 @@
 # check.sh - build and run every test: unit tests (meson), integration tests
 # (pytest on Debian's python, in a loopback-only network namespace), then
 # the same again on a clang build with AddressSanitizer and
-# UndefinedBehaviorSanitizer. Warnings are errors in both builds.
+# UndefinedBehaviorSanitizer. Warnings are errors in both builds. Also the
+# layout, the man pages, cppcheck, the Debian package (scripts/check-deb.sh)
+# and a short run of each fuzzer.
 # The last line sums up what ran: "check: N passed, N failed, N skipped".
 set -u
 cd "$(dirname "$0")/.."
@@ -63,6 +65,13 @@ else
 	failed=$((failed + 1))
 fi
 
+echo "== man pages: every keyword and verb documented, groff -ww clean"
+if "$PYTHON" scripts/check-man.py; then
+	passed=$((passed + 1))
+else
+	failed=$((failed + 1))
+fi
+
 echo "== cppcheck (warning, performance, portability)"
 if cppcheck --enable=warning,performance,portability --inline-suppr --error-exitcode=1 -q \
 	-D_GNU_SOURCE -Isrc --std=c11 src/; then
@@ -84,6 +93,14 @@ run_suite gcc "$BUILD"
 export ASAN_OPTIONS=abort_on_error=1:detect_leaks=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 run_suite asan "$ASAN_BUILD"
+
+echo "== Debian package: build, lintian, install/run/remove/purge in a Debian 12 chroot"
+BUILD="$BUILD" scripts/check-deb.sh 2>&1 | tee "$log/deb"
+[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
+line=$(grep -E '^deb: [0-9]+ passed, [0-9]+ failed' "$log/deb" | tail -1)
+n=$(echo "$line" | grep -oE '[0-9]+ passed' | awk '{print $1}')
+f=$(echo "$line" | grep -oE '[0-9]+ failed' | awk '{print $1}')
+passed=$((passed + ${n:-0})) failed=$((failed + ${f:-1}))
 
 echo "== fuzz: each target for ${FUZZ_SECONDS:=8} s on its corpus"
 for t in "$ASAN_BUILD"/tests/fuzz/fuzz_*; do

@@ -392,6 +392,11 @@ def test_metrics_match_the_traffic(world):  # noqa: F811
     assert wait_for(lambda: sample(scrape(port), "hikyaku_sessions") == 0, 5)
     assert sample(text, "hikyaku_queue_oldest_message_age_seconds") >= 0
     assert sample(text, "hikyaku_tls_certificate_expiry_timestamp_seconds") > time.time()
+    # the Grafana dashboard in contrib/ uses only series that exist
+    dash = open(os.path.join(os.path.dirname(__file__), "..", "..", "contrib", "grafana",
+                             "hikyaku.json")).read()
+    for name in set(re.findall(r"hikyaku_[a-z_]+", dash)):
+        assert re.search(r"^%s[{ ]" % name, text, re.M), "dashboard uses %s" % name
     with pytest.raises(urllib.error.HTTPError) as e:
         urllib.request.urlopen("http://127.0.0.1:%d/other" % port, timeout=5)
     assert e.value.code == 404
