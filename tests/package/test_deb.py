@@ -90,7 +90,7 @@ def chroot():
 def install(c):
     shutil.copy(DEB, c.path("/tmp/hikyaku.deb"))
     # no package lists in the chroot: every dependency is already installed
-    p = c.run(["apt-get", "install", "-y", "--no-download", "/tmp/hikyaku.deb"])
+    p = c.run(["apt-get", "install", "-y", "/tmp/hikyaku.deb"])
     return p.stdout + p.stderr
 
 
@@ -147,6 +147,7 @@ class Notify:
     def __init__(self, path):
         self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self.sock.bind(path)
+        os.chmod(path, 0o777)   # as systemd's: the daemon writes after dropping root
         self.sock.settimeout(0.2)
         self.got = []
 
@@ -192,9 +193,10 @@ def submit(port, user, password):
 def test_unit_execstart_serves_and_queues(chroot, tmp_path):
     c = chroot
     install(c)
-    # the one file to edit: nothing may reach real DNS from a test
+    # the one file to edit: nothing may reach real DNS from a test; and the
+    # log on stderr (no syslog daemon in the chroot)
     with open(c.path("/etc/hikyaku/hikyaku.conf"), "a") as f:
-        f.write("resolver 127.0.0.1:1\n")
+        f.write("resolver 127.0.0.1:1\nlog stderr\n")
     pw = c.run(["hikyaku", "account", "add", "alice", "--generate"]).stdout
     password = re.search(r"^password: (\S+)$", pw, re.M).group(1)
     c.run(["hikyaku", "grant", "add", "alice", "@example.jp"])
