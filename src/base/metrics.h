@@ -21,7 +21,7 @@ enum metric_counter {
 	M_REJECTED_SIZE,		/* over max-message-size (552) */
 	M_REJECTED_SMUGGLING,		/* bare CR or LF in the data (550 5.5.2) */
 	M_REJECTED_FORMAT,		/* no or unparsable From:, a line over 998 bytes */
-	M_REJECTED_LIMIT,		/* max-recipients, max-sessions */
+	M_REJECTED_LIMIT,		/* max-recipients, max-sessions, account limit */
 	M_REJECTED_STORAGE,		/* spool low on space, queue write error (452/451) */
 	M_REJECTED_DKIM,		/* a DKIM key could not be used (451) */
 	M_DELIVERY_SENT,		/* recipient outcomes */

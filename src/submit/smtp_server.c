@@ -368,6 +368,7 @@ do_mail(struct session *s, const struct smtp_cmd *c)
 	if (!quota_reserve(s->srv->quota, s->account, util_now(), &s->hold, &err)) {
 		log_info("NOQUEUE: reject: MAIL from %s: %d %s %s; sasl_username=%s", s->client,
 		    err.code, err.status, err.text, s->account);
+		metrics_inc(M_REJECTED_LIMIT);
 		session_error_r(s, &err);
 		return;
 	}
