@@ -14,6 +14,7 @@
 #include "base/priv.h"
 #include "base/store.h"
 #include "cli/cli.h"
+#include "lib/i18n.h"
 #include "ops/status.h"
 
 #define RELOAD_WAIT_MS 30000
@@ -45,15 +46,15 @@ wait_reload(const struct config *cfg, unsigned before)
 		if (status_reload_state(cfg, &now) == -1 || now.generation == before)
 			continue;
 		if (now.ok) {
-			printf("hikyaku: reloaded %s\n", cfg->path);
+			printf(_("hikyaku: reloaded %s\n"), cfg->path);
 			return 0;
 		}
-		fprintf(stderr, "hikyaku: reload refused: %s\n"
-		    "hikyaku: the daemon keeps running on its previous configuration\n", now.error);
+		fprintf(stderr, _("hikyaku: reload refused: %s\n"
+		    "hikyaku: the daemon keeps running on its previous configuration\n"), now.error);
 		return 1;
 	}
-	fprintf(stderr, "hikyaku: sent SIGHUP, but the daemon did not report a reload within"
-	    " %d s; see its log\n", RELOAD_WAIT_MS / 1000);
+	fprintf(stderr, _("hikyaku: sent SIGHUP, but the daemon did not report a reload within"
+	    " %d s; see its log\n"), RELOAD_WAIT_MS / 1000);
 	return 1;
 }
 
@@ -65,7 +66,7 @@ cli_reload(struct config *cfg)
 	pid_t pid;
 
 	if ((pid = pidfile_daemon(cfg)) == 0) {
-		fprintf(stderr, "hikyaku: no daemon is running on spool %s; nothing to reload\n",
+		fprintf(stderr, _("hikyaku: no daemon is running on spool %s; nothing to reload\n"),
 		    cfg->spool);
 		return 1;
 	}
@@ -74,12 +75,12 @@ cli_reload(struct config *cfg)
 		return 1;
 	}
 	if (status_reload_state(cfg, &before) == -1) {
-		fprintf(stderr, "hikyaku: the daemon (pid %ld) does not answer on its control"
-		    " socket\n", (long)pid);
+		fprintf(stderr, _("hikyaku: the daemon (pid %ld) does not answer on its control"
+		    " socket\n"), (long)pid);
 		return 1;
 	}
 	if (kill(pid, SIGHUP) == -1) {
-		fprintf(stderr, "hikyaku: cannot signal the daemon (pid %ld): %s\n", (long)pid,
+		fprintf(stderr, _("hikyaku: cannot signal the daemon (pid %ld): %s\n"), (long)pid,
 		    strerror(errno));
 		return 1;
 	}

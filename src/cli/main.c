@@ -83,7 +83,7 @@ main(int argc, char **argv)
 	}
 	if (strcmp(argv[1], "default-config") == 0 && argc <= 3) {
 		if (argc == 3 && strcmp(argv[2], "--system") != 0) {
-			fputs(usage_text, stderr);
+			usage(stderr);
 			return 2;
 		}
 		fputs(argc == 3 ? config_system : config_builtin, stdout);

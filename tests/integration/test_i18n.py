@@ -126,7 +126,7 @@ def test_catalogue_found_after_install(tmp_path):
                         "--quiet"], capture_output=True, text=True, timeout=120)
     assert p.returncode == 0, p.stdout + p.stderr
     installed = [os.path.join(dp, f) for dp, _, fs in os.walk(dest) for f in fs]
-    binary = [f for f in installed if f.endswith("/bin/hikyaku")]
+    binary = [f for f in installed if f.endswith(("/bin/hikyaku", "/sbin/hikyaku"))]
     mo = [f for f in installed if f.endswith("/ja/LC_MESSAGES/hikyaku.mo")]
     assert len(binary) == 1 and len(mo) == 1, installed
     out = cli("home-config", lang=JA, binary=binary[0])
