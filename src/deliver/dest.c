@@ -13,6 +13,16 @@ dest_ctl_init(struct dest_ctl *c, unsigned limit, uint64_t rate_n, uint64_t rate
 	c->rate_period = rate_period;
 }
 
+void
+dest_ctl_set_limits(struct dest_ctl *c, unsigned limit, uint64_t rate_n, uint64_t rate_period)
+{
+	c->limit = limit ? limit : 1;
+	if (c->window > c->limit)
+		c->window = c->limit;
+	c->rate_n = rate_n;
+	c->rate_period = rate_period;
+}
+
 /* spacing - microseconds between two starts under the rate; 0 without one. */
 static int64_t
 spacing(const struct dest_ctl *c)

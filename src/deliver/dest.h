@@ -46,6 +46,9 @@ struct dest_ctl {
 /* dest_ctl_init - a fresh destination with these limits (limit >= 1). */
 void dest_ctl_init(struct dest_ctl *c, unsigned limit, uint64_t rate_n, uint64_t rate_period);
 
+/* dest_ctl_set_limits - new limits (a reload); what is in flight stays, the window fits the limit. */
+void dest_ctl_set_limits(struct dest_ctl *c, unsigned limit, uint64_t rate_n, uint64_t rate_period);
+
 /*
  * dest_ctl_wait - whether a delivery may start at now_us: 0 yes; > 0 the
  * microseconds until the rate allows one; -1 not until one in flight

@@ -748,11 +748,25 @@ scheduler_new(const struct delivery_env *env)
 	return s;
 }
 
+/* relimit - a destination takes the limits of the new config. */
+static void
+relimit(void *arg, const char *key, void *value)
+{
+	struct dest *d = value;
+	const struct config *cfg = arg;
+	struct config_destination lim;
+	const struct config_route *r = config_route_for(cfg, d->domain);
+
+	config_destination_for(cfg, r != NULL ? r->domain : d->domain, &lim);
+	dest_ctl_set_limits(&d->ctl, (unsigned)lim.max_connections, lim.rate_n, lim.rate_period);
+}
+
 void
 scheduler_set_config(struct scheduler *s, const struct config *cfg)
 {
 	config_free(s->env.cfg);
 	s->env.cfg = config_ref(cfg);
+	hmap_each(s->dests, relimit, (void *)cfg);
 }
 
 void

@@ -35,10 +35,10 @@ void scheduler_revive(struct scheduler *s);
 
 /*
  * scheduler_set_config - a reload: what is started from now on uses cfg (the
- * scheduler takes a reference): routes, limits of new destinations,
- * timeouts. Jobs in flight keep theirs; idle connections made before are
- * closed rather than reused. Destinations already in memory keep their
- * limits until they empty.
+ * scheduler takes a reference): routes, timeouts, and every destination's
+ * limits (those in memory too; what is in flight stays). Jobs in flight
+ * keep their config; idle connections made before are closed rather than
+ * reused.
  */
 void scheduler_set_config(struct scheduler *s, const struct config *cfg);
 

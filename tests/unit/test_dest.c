@@ -112,6 +112,20 @@ main(void)
 	dest_ctl_abort(&c);
 	T_OK(c.active == 0, "abort gives the slot back");
 
+	/* a reload lowers the limit: the window fits it, what is in flight stays */
+	dest_ctl_init(&c, 10, 0, 0);
+	for (i = 0; i < 5; i++)
+		dest_ctl_start(&c, t);
+	dest_ctl_set_limits(&c, 2, 60, 60);
+	T_OK(c.window == 2 && c.active == 5 && dest_ctl_wait(&c, t) == -1,
+	    "new limit 2: no start while 5 are in flight (%u)", c.window);
+	for (i = 0; i < 4; i++)
+		dest_ctl_finish(&c, DEST_REACHED, now, backoff, NULL);
+	T_OK(dest_ctl_wait(&c, t) == 0, "one in flight: one may start");
+	dest_ctl_start(&c, t);
+	T_OK(dest_ctl_wait(&c, t) == -1 || dest_ctl_wait(&c, t) == 1000000,
+	    "and the new rate spaces them a second apart");
+
 	/* which replies ask for less */
 	T_OK(smtp_reply_throttling(421, "4.7.0", "Try again later, closing connection"), "421");
 	T_OK(smtp_reply_throttling(451, "4.7.1", "Too many concurrent SMTP connections"),
