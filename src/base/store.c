@@ -22,11 +22,19 @@
 
 #define STORE_SCHEMA_VERSION 1
 
+#define STORE_STMT_CACHE 64	/* prepared statements kept per connection */
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *ins_msg;		/* cached for the queue writer */
 	sqlite3_stmt *ins_rcpt;
 	sqlite3_stmt *ins_usage;
+	struct {
+		const char *sql;	/* where the caller's text was (a literal, usually) */
+		char *text;		/* a copy: the same address must hold the same text */
+		sqlite3_stmt *s;
+	} cache[STORE_STMT_CACHE];
+	size_t ncache;
 	char err[256];
 };
 
@@ -212,12 +220,63 @@ store_close(struct store *st)
 	sqlite3_finalize(st->ins_msg);
 	sqlite3_finalize(st->ins_rcpt);
 	sqlite3_finalize(st->ins_usage);
+	for (size_t i = 0; i < st->ncache; i++) {
+		sqlite3_finalize(st->cache[i].s);
+		free(st->cache[i].text);
+	}
 	sqlite3_close(st->db);
 	free(st);
 }
 
 /*
- * run - prepare sql, bind the NULL-terminated text arguments, step to the
+ * stmt_get - a prepared statement for sql: the one this connection keeps for
+ * it, or a new one (kept while there is room). Statements are found by the
+ * address of the text (callers pass literals) and checked against a copy of
+ * it, so a buffer reused for other text is never mistaken for a kept one.
+ * *kept says which; stmt_put() hands it back. A kept statement still in use
+ * (a callback running the same query) is not shared: a fresh one is made.
+ */
+static int
+stmt_get(struct store *st, const char *sql, sqlite3_stmt **out, bool *kept)
+{
+	size_t i;
+	int rc;
+
+	*kept = false;
+	for (i = 0; i < st->ncache; i++) {
+		if (st->cache[i].sql != sql)
+			continue;
+		if (strcmp(st->cache[i].text, sql) != 0 || sqlite3_stmt_busy(st->cache[i].s))
+			return sqlite3_prepare_v2(st->db, sql, -1, out, NULL);
+		*out = st->cache[i].s;
+		*kept = true;
+		return SQLITE_OK;
+	}
+	if (st->ncache == STORE_STMT_CACHE)
+		return sqlite3_prepare_v2(st->db, sql, -1, out, NULL);
+	if ((rc = sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, out,
+	    NULL)) != SQLITE_OK)
+		return rc;
+	st->cache[st->ncache].sql = sql;
+	st->cache[st->ncache].text = xstrdup(sql);
+	st->cache[st->ncache++].s = *out;
+	*kept = true;
+	return SQLITE_OK;
+}
+
+static void
+stmt_put(sqlite3_stmt *s, bool kept)
+{
+	if (!kept) {
+		sqlite3_finalize(s);
+		return;
+	}
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+}
+
+/*
+ * run - prepare sql (kept prepared when it is a literal), bind the NULL-terminated text arguments, step to the
  * end; for each row call cb with its columns as strings. Returns STORE_OK,
  * or STORE_NOTFOUND when a change statement touched no row.
  */
@@ -228,9 +287,10 @@ run(struct store *st, const char *sql, const char *const *args, store_list_cb cb
 	const char *cols[16];
 	enum store_result r = STORE_OK;
 	sqlite3_stmt *s;
+	bool kept;
 	int rc, i, n, ro;
 
-	if ((rc = sqlite3_prepare_v2(st->db, sql, -1, &s, NULL)) != SQLITE_OK)
+	if ((rc = stmt_get(st, sql, &s, &kept)) != SQLITE_OK)
 		return fail(st, rc);
 	for (i = 0; args && args[i]; i++)
 		sqlite3_bind_text(s, i + 1, args[i], -1, SQLITE_STATIC);
@@ -252,7 +312,7 @@ run(struct store *st, const char *sql, const char *const *args, store_list_cb cb
 		r = fail(st, rc);
 	else if (!ro && sqlite3_changes(st->db) == 0)
 		r = STORE_NOTFOUND;
-	sqlite3_finalize(s);
+	stmt_put(s, kept);
 	return r;
 }
 
@@ -589,15 +649,17 @@ store_next_due_after(struct store *st, int64_t after, int64_t *out)
 static enum store_result
 load(struct store *st, const char *id, struct store_loaded *out, bool body)
 {
-	sqlite3_stmt *s;
+	static const char with_body[] = "SELECT sender, account, arrival, smtputf8, body_8bit,"
+	    " warned, data FROM messages WHERE id = ?";
+	static const char without[] = "SELECT sender, account, arrival, smtputf8, body_8bit,"
+	    " warned, size FROM messages WHERE id = ?";
 	enum store_result r = STORE_NOTFOUND;
+	sqlite3_stmt *s;
+	bool kept;
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	if ((rc = sqlite3_prepare_v2(st->db, body ? "SELECT sender, account, arrival, smtputf8,"
-	    " body_8bit, warned, data FROM messages WHERE id = ?" : "SELECT sender, account,"
-	    " arrival, smtputf8, body_8bit, warned, size FROM messages WHERE id = ?", -1, &s,
-	    NULL)) != SQLITE_OK)
+	if ((rc = stmt_get(st, body ? with_body : without, &s, &kept)) != SQLITE_OK)
 		return fail(st, rc);
 	sqlite3_bind_text(s, 1, id, -1, SQLITE_STATIC);
 	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
@@ -618,7 +680,7 @@ load(struct store *st, const char *id, struct store_loaded *out, bool body)
 		r = STORE_OK;
 	} else if (rc != SQLITE_DONE)
 		r = fail(st, rc);
-	sqlite3_finalize(s);
+	stmt_put(s, kept);
 	return r;
 }
 
@@ -740,16 +802,20 @@ enum store_result
 store_queue_destinations(struct store *st, int limit, bool by_deferred, store_list_cb cb,
     void *arg)
 {
-	char sql[600], lim[16];
-	const char *a[] = { lim, NULL };
-
-	snprintf(lim, sizeof(lim), "%d", limit);
-	snprintf(sql, sizeof(sql), "SELECT " RCPT_DOMAIN " AS d,"
+	static const char by_count[] = "SELECT " RCPT_DOMAIN " AS d,"
 	    " sum(state = 'queued'), sum(state = 'deferred'), min(next_attempt)"
 	    " FROM recipients WHERE state IN ('queued', 'deferred') GROUP BY d"
-	    " %s ORDER BY %s DESC, d LIMIT CAST(? AS INTEGER)",
-	    by_deferred ? "HAVING sum(state = 'deferred') > 0" : "",
-	    by_deferred ? "sum(state = 'deferred')" : "count(*)");
+	    " ORDER BY count(*) DESC, d LIMIT CAST(? AS INTEGER)";
+	static const char by_deferred_count[] = "SELECT " RCPT_DOMAIN " AS d,"
+	    " sum(state = 'queued'), sum(state = 'deferred'), min(next_attempt)"
+	    " FROM recipients WHERE state IN ('queued', 'deferred') GROUP BY d"
+	    " HAVING sum(state = 'deferred') > 0"
+	    " ORDER BY sum(state = 'deferred') DESC, d LIMIT CAST(? AS INTEGER)";
+	char lim[16];
+	const char *a[] = { lim, NULL };
+	const char *sql = by_deferred ? by_deferred_count : by_count;
+
+	snprintf(lim, sizeof(lim), "%d", limit);
 	return run(st, sql, a, cb, arg);
 }
 
