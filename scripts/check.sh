@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 BUILD=${BUILD:-build}
 ASAN_BUILD=${ASAN_BUILD:-build-asan}
 PYTHON=${PYTHON:-/usr/bin/python3}
+SHARDS=${SHARDS:-3}	# integration test processes at once: they mostly wait
 passed=0 failed=0 skipped=0 status=0
 log=$(mktemp -d)
 
@@ -41,11 +42,20 @@ run_suite() {	# name builddir
 	echo "== $name: unit tests"
 	meson test -C "$dir" --print-errorlogs 2>&1 | tee "$log/$name-unit" || status=1
 	count_meson "$log/$name-unit"
-	echo "== $name: integration tests"
-	HIKYAKU_BIN="$PWD/$dir/hikyaku" scripts/netns-run "$PYTHON" -m pytest -q -p no:cacheprovider \
-		tests/integration 2>&1 | tee "$log/$name-integration"
-	[ "${PIPESTATUS[0]}" -eq 0 ] || status=1
-	count_pytest "$log/$name-integration"
+	echo "== $name: integration tests ($SHARDS shards at once, each in its own namespace)"
+	local k pids=()
+	for k in $(seq 1 "$SHARDS"); do
+		HIKYAKU_SHARD="$k/$SHARDS" HIKYAKU_BIN="$PWD/$dir/hikyaku" scripts/netns-run \
+			"$PYTHON" -m pytest -q -p no:cacheprovider tests/integration \
+			>"$log/$name-integration-$k" 2>&1 &
+		pids+=($!)
+	done
+	for k in $(seq 1 "$SHARDS"); do
+		wait "${pids[$((k - 1))]}" || status=1
+		echo "-- shard $k/$SHARDS"
+		cat "$log/$name-integration-$k"
+		count_pytest "$log/$name-integration-$k"
+	done
 }
 
 echo "== gcc build (-Werror)"

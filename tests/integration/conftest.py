@@ -36,6 +36,19 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: takes more than a few seconds")
 
 
+def pytest_collection_modifyitems(config, items):
+    """HIKYAKU_SHARD=K/N keeps every N-th test from the K-th (1-based):
+    scripts/check.sh runs N shards at once, each in its own network
+    namespace, since most of a test's time is spent waiting."""
+    shard = os.environ.get("HIKYAKU_SHARD")
+    if not shard:
+        return
+    k, n = (int(x) for x in shard.split("/"))
+    keep = [it for i, it in enumerate(items) if i % n == k - 1]
+    config.hook.pytest_deselected(items=[it for it in items if it not in keep])
+    items[:] = keep
+
+
 def pytest_report_header(config):
     b = hikyaku_bin()
     try:
