@@ -46,8 +46,8 @@ run_suite() {	# name builddir
 	local k pids=()
 	for k in $(seq 1 "$SHARDS"); do
 		HIKYAKU_SHARD="$k/$SHARDS" HIKYAKU_BIN="$PWD/$dir/hikyaku" scripts/netns-run \
-			"$PYTHON" -m pytest -q -p no:cacheprovider tests/integration \
-			>"$log/$name-integration-$k" 2>&1 &
+			"$PYTHON" -m pytest -q -p no:cacheprovider --basetemp="$log/tmp-$name-$k" \
+			tests/integration >"$log/$name-integration-$k" 2>&1 &
 		pids+=($!)
 	done
 	for k in $(seq 1 "$SHARDS"); do
