@@ -1,9 +1,12 @@
 /*
- * dns.c - libunbound in threaded async mode; its result pipe is watched by
- * the event loop, and each query has a timer that cancels it.
+ * dns.c - libunbound in threaded async mode. On the event loop its result
+ * pipe is watched by libevent and each query has a timer that cancels it;
+ * the blocking interface polls the same pipe with a deadline.
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,9 +21,9 @@
 #include "lib/log.h"
 #include "lib/util.h"
 
-#define RR_A 1
-#define RR_MX 15
-#define RR_AAAA 28
+#define RR_A DNS_T_A
+#define RR_MX DNS_T_MX
+#define RR_AAAA DNS_T_AAAA
 #define RCODE_NXDOMAIN 3
 
 struct query;
@@ -73,29 +76,41 @@ on_ub_fd(evutil_socket_t fd, short what, void *arg)
 	ub_process(d->ctx);
 }
 
+/* context_new - a threaded libunbound context forwarding to cfg's resolver. */
+static struct ub_ctx *
+context_new(const struct config *cfg, char *err, size_t errsz)
+{
+	struct ub_ctx *ctx;
+	int rc;
+
+	if ((ctx = ub_ctx_create()) == NULL) {
+		snprintf(err, errsz, "cannot create a libunbound context");
+		return NULL;
+	}
+	ub_ctx_async(ctx, 1);
+	ub_ctx_set_option(ctx, "do-not-query-localhost:", "no");
+	if (cfg->resolver != NULL)
+		rc = ub_ctx_set_fwd(ctx, cfg->resolver);
+	else
+		rc = ub_ctx_resolvconf(ctx, NULL);
+	if (rc != 0) {
+		snprintf(err, errsz, "cannot use resolver %s: %s",
+		    cfg->resolver ? cfg->resolver : "from /etc/resolv.conf", ub_strerror(rc));
+		ub_ctx_delete(ctx);
+		return NULL;
+	}
+	return ctx;
+}
+
 struct dns *
 dns_new(struct event_base *base, const struct config *cfg, char *err, size_t errsz)
 {
 	struct dns *d = xcalloc(1, sizeof(*d));
-	int rc;
 
 	d->cfg = config_ref(cfg);
 	d->base = base;
-	if ((d->ctx = ub_ctx_create()) == NULL) {
-		snprintf(err, errsz, "cannot create a libunbound context");
+	if ((d->ctx = context_new(cfg, err, errsz)) == NULL)
 		goto fail;
-	}
-	ub_ctx_async(d->ctx, 1);
-	ub_ctx_set_option(d->ctx, "do-not-query-localhost:", "no");
-	if (cfg->resolver != NULL)
-		rc = ub_ctx_set_fwd(d->ctx, cfg->resolver);
-	else
-		rc = ub_ctx_resolvconf(d->ctx, NULL);
-	if (rc != 0) {
-		snprintf(err, errsz, "cannot use resolver %s: %s",
-		    cfg->resolver ? cfg->resolver : "from /etc/resolv.conf", ub_strerror(rc));
-		goto fail;
-	}
 	d->ev = event_new(base, ub_fd(d->ctx), EV_READ | EV_PERSIST, on_ub_fd, d);
 	event_add(d->ev, NULL);
 	return d;
@@ -209,37 +224,57 @@ query_start(struct dns *d, const char *name, int rrtype,
 	evtimer_add(q->timer, &tv);
 }
 
-/* classify - what a finished query means; why explains failures. */
+static const char *
+type_name(int rrtype)
+{
+	switch (rrtype) {
+	case DNS_T_A: return "A";
+	case DNS_T_AAAA: return "AAAA";
+	case DNS_T_MX: return "MX";
+	case DNS_T_TXT: return "TXT";
+	case DNS_T_PTR: return "PTR";
+	default: return "other";
+	}
+}
+
+/* classify_result - what a finished query of name/rrtype means; why explains failures. */
 static enum dns_status
-classify(struct query *q, int err, struct ub_result *r, char *why, size_t whysz)
+classify_result(const char *name, int rrtype, int err, struct ub_result *r, char *why,
+    size_t whysz)
 {
 	if (err != 0) {
-		snprintf(why, whysz, "DNS lookup of %s failed: %s", q->name, ub_strerror(err));
+		snprintf(why, whysz, "DNS lookup of %s failed: %s", name, ub_strerror(err));
 		return DNS_TEMPFAIL;
 	}
 	if (r == NULL) {
-		snprintf(why, whysz, "DNS lookup of %s timed out", q->name);
+		snprintf(why, whysz, "DNS lookup of %s timed out", name);
 		return DNS_TEMPFAIL;
 	}
 	if (r->bogus) {
-		snprintf(why, whysz, "DNSSEC validation of %s failed: %s", q->name,
+		snprintf(why, whysz, "DNSSEC validation of %s failed: %s", name,
 		    r->why_bogus ? r->why_bogus : "bogus");
 		return DNS_TEMPFAIL;
 	}
 	if (r->rcode == RCODE_NXDOMAIN || r->nxdomain) {
-		snprintf(why, whysz, "Host or domain name not found: %s", q->name);
+		snprintf(why, whysz, "Host or domain name not found: %s", name);
 		return DNS_NXDOMAIN;
 	}
 	if (r->rcode != 0) {
-		snprintf(why, whysz, "DNS lookup of %s failed: rcode %d", q->name, r->rcode);
+		snprintf(why, whysz, "DNS lookup of %s failed: rcode %d", name, r->rcode);
 		return DNS_TEMPFAIL;
 	}
 	if (!r->havedata) {
-		snprintf(why, whysz, "no %s records for %s", q->rrtype == RR_MX ? "MX" : "address",
-		    q->name);
+		snprintf(why, whysz, "no %s records for %s", rrtype == RR_A || rrtype == RR_AAAA ?
+		    "address" : type_name(rrtype), name);
 		return DNS_NODATA;
 	}
 	return DNS_OK;
+}
+
+static enum dns_status
+classify(struct query *q, int err, struct ub_result *r, char *why, size_t whysz)
+{
+	return classify_result(q->name, q->rrtype, err, r, why, whysz);
 }
 
 
@@ -435,4 +470,116 @@ dns_addrs(struct dns *d, const char *host, unsigned port, dns_addr_cb cb, void *
 	l->pending = 2;
 	query_start(d, host, RR_A, addr_done, addr_abandon, l);
 	query_start(d, host, RR_AAAA, addr_done, addr_abandon, l);
+}
+
+/* --- the blocking interface --- */
+
+#define SYNC_TIMEOUTS_MAX 2	/* timeouts in a row before the server counts as unreachable */
+
+struct dns_sync {
+	struct ub_ctx *ctx;
+	unsigned timeout;
+	int timeouts;		/* in a row */
+};
+
+/* One blocking query in flight: what on_sync_result fills. */
+struct sync_query {
+	bool done;
+	int err;
+	struct ub_result *r;
+};
+
+struct dns_sync *
+dns_sync_new(const struct config *cfg, unsigned timeout, char *err, size_t errsz)
+{
+	struct dns_sync *ds = xcalloc(1, sizeof(*ds));
+
+	ds->timeout = timeout ? timeout : 1;
+	if ((ds->ctx = context_new(cfg, err, errsz)) == NULL) {
+		free(ds);
+		return NULL;
+	}
+	return ds;
+}
+
+void
+dns_sync_free(struct dns_sync *ds)
+{
+	if (ds == NULL)
+		return;
+	ub_ctx_delete(ds->ctx);
+	free(ds);
+}
+
+static void
+on_sync_result(void *arg, int err, struct ub_result *r)
+{
+	struct sync_query *sq = arg;
+
+	sq->done = true;
+	sq->err = err;
+	sq->r = r;
+}
+
+/* sync_wait - poll libunbound's pipe until sq is done or deadline_us passes. */
+static void
+sync_wait(struct dns_sync *ds, struct sync_query *sq, int64_t deadline_us)
+{
+	struct pollfd pfd = { ub_fd(ds->ctx), POLLIN, 0 };
+	int64_t left;
+
+	while (!sq->done && (left = deadline_us - util_now_us()) > 0) {
+		int ms = (int)(left / 1000) + 1;
+
+		if (poll(&pfd, 1, ms) == -1 && errno != EINTR)
+			return;
+		if (pfd.revents & POLLIN)
+			ub_process(ds->ctx);
+	}
+}
+
+/* sync_fill - the records of r into ans. */
+static void
+sync_fill(struct ub_result *r, struct dns_answer *ans)
+{
+	for (int i = 0; r->data[i] != NULL; i++)
+		if (dns_answer_add(ans, (const uint8_t *)r->data[i], (size_t)r->len[i]) == 1)
+			break;
+	if (ans->n == 0) {
+		snprintf(ans->why, sizeof(ans->why), "malformed %s records for %s",
+		    type_name(ans->type), r->qname ? r->qname : "?");
+		ans->status = DNS_TEMPFAIL;
+	}
+}
+
+enum dns_status
+dns_sync_query(struct dns_sync *ds, const char *name, int type, struct dns_answer *ans)
+{
+	struct sync_query sq = { false, 0, NULL };
+	int id, rc;
+
+	dns_answer_reset(ans, type);
+	if (ds->timeouts >= SYNC_TIMEOUTS_MAX) {
+		snprintf(ans->why, sizeof(ans->why), "DNS lookup of %s not tried: the DNS server"
+		    " did not answer earlier queries", name);
+		return ans->status = DNS_TEMPFAIL;
+	}
+	if ((rc = ub_resolve_async(ds->ctx, name, type, 1, &sq, on_sync_result, &id)) != 0) {
+		snprintf(ans->why, sizeof(ans->why), "DNS lookup of %s failed: %s", name,
+		    ub_strerror(rc));
+		return ans->status = DNS_TEMPFAIL;
+	}
+	sync_wait(ds, &sq, util_now_us() + (int64_t)ds->timeout * 1000000);
+	if (!sq.done) {
+		ub_cancel(ds->ctx, id);
+		ds->timeouts++;
+	} else
+		ds->timeouts = 0;
+	ans->status = classify_result(name, type, sq.err, sq.done ? sq.r : NULL, ans->why,
+	    sizeof(ans->why));
+	if (ans->status == DNS_OK)
+		sync_fill(sq.r, ans);
+	if (sq.r != NULL)
+		ub_resolve_free(sq.r);
+	return ans->status;
 }
