@@ -5,6 +5,7 @@
  * say what was expected. Listen addresses must be numeric: the config never
  * causes a DNS lookup.
  */
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -411,6 +412,65 @@ kw_metrics_listen(struct parser *p, const char *v)
 	return 0;
 }
 
+const char *const config_default_dnsbl[] = {
+	"zen.spamhaus.org",
+	"b.barracudacentral.org",
+	"bl.spamcop.net",
+	NULL,
+};
+
+static int
+kw_require_ready(struct parser *p, const char *v)
+{
+	if (strcmp(v, "yes") == 0)
+		p->cfg->require_ready = true;
+	else if (strcmp(v, "no") == 0)
+		p->cfg->require_ready = false;
+	else
+		return perr(p, _("expected yes or no, got \"%s\""), v);
+	return 0;
+}
+
+static int
+kw_doctor_interval(struct parser *p, const char *v)
+{
+	if (set_duration(p, &p->cfg->doctor_interval, v) == -1)
+		return -1;
+	if (p->cfg->doctor_interval < 60)
+		return perr(p, _("expected a doctor-interval of at least 60 seconds, got \"%s\""), v);
+	return 0;
+}
+
+static int
+kw_dnsbl(struct parser *p, const char *v)
+{
+	if (strcmp(v, "none") == 0) {
+		p->cfg->dnsbl_none = true;
+		return 0;
+	}
+	if (p->cfg->ndnsbl == CONFIG_MAX_DNSBL)
+		return perr(p, _("too many dnsbl lines (at most %d)"), CONFIG_MAX_DNSBL);
+	if (!valid_hostname(v) || strchr(v, '.') == NULL)
+		return perr(p, _("expected the DNS zone of a blocklist (such as"
+		    " zen.spamhaus.org) or none, got \"%s\""), v);
+	p->cfg->dnsbl[p->cfg->ndnsbl++] = xstrdup(v);
+	return 0;
+}
+
+static int
+kw_relay_ip(struct parser *p, const char *v)
+{
+	unsigned char buf[16];
+
+	if (p->cfg->nrelay_ip == CONFIG_MAX_RELAY_IPS)
+		return perr(p, _("too many relay-ip lines (at most %d)"), CONFIG_MAX_RELAY_IPS);
+	if (strlen(v) >= sizeof(p->cfg->relay_ip[0]) || (inet_pton(AF_INET, v, buf) != 1 &&
+	    inet_pton(AF_INET6, v, buf) != 1))
+		return perr(p, _("expected a numeric IPv4 or IPv6 address, got \"%s\""), v);
+	util_strlcpy(p->cfg->relay_ip[p->cfg->nrelay_ip++], v, sizeof(p->cfg->relay_ip[0]));
+	return 0;
+}
+
 static const struct keyword {
 	const char *name;
 	int (*parse)(struct parser *, const char *);
@@ -447,6 +507,10 @@ static const struct keyword {
 	{ "smtp-reply-timeout", kw_smtp_reply_timeout },
 	{ "queue-scan-interval", kw_queue_scan_interval },
 	{ "metrics-listen", kw_metrics_listen },
+	{ "require-ready", kw_require_ready },
+	{ "doctor-interval", kw_doctor_interval },
+	{ "dnsbl", kw_dnsbl },
+	{ "relay-ip", kw_relay_ip },
 };
 
 static void
@@ -481,6 +545,7 @@ config_defaults(struct config *cfg)
 	cfg->smtp_connect_timeout = 30;
 	cfg->smtp_reply_timeout = 600;
 	cfg->queue_scan_interval = 10;
+	cfg->doctor_interval = 3600;
 }
 
 static int
@@ -525,6 +590,11 @@ check_complete(struct parser *p)
 	if ((p->cfg->tls_cert == NULL) != (p->cfg->tls_key == NULL)) {
 		snprintf(p->err, p->errsz, _("%s: tls-cert and tls-key must be given together"),
 		    p->name);
+		return -1;
+	}
+	if (p->cfg->dnsbl_none && p->cfg->ndnsbl > 0) {
+		snprintf(p->err, p->errsz, _("%s: \"dnsbl none\" and \"dnsbl ZONE\" lines"
+		    " contradict each other; keep one kind"), p->name);
 		return -1;
 	}
 	return 0;
@@ -633,6 +703,8 @@ config_free(const struct config *c)
 	free(cfg->spool);
 	free(cfg->user);
 	free(cfg->resolver);
+	for (size_t i = 0; i < cfg->ndnsbl; i++)
+		free(cfg->dnsbl[i]);
 	free(cfg);
 }
 

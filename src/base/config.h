@@ -15,6 +15,8 @@
 #define CONFIG_DEFAULT_PATH "/etc/hikyaku/hikyaku.conf"
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_ROUTES 64
+#define CONFIG_MAX_DNSBL 16
+#define CONFIG_MAX_RELAY_IPS 8
 
 enum address_pref { ADDR_PREF_ANY, ADDR_PREF_IPV4, ADDR_PREF_IPV6 };
 
@@ -91,7 +93,19 @@ struct config {
 
 	/* operations */
 	struct config_listen metrics;	/* metrics-listen; sslen 0: off */
+
+	/* the doctor and the readiness gate */
+	bool require_ready;		/* refuse mail of domains that are not ready */
+	uint64_t doctor_interval;
+	char *dnsbl[CONFIG_MAX_DNSBL];	/* zones; none given: the default list */
+	size_t ndnsbl;
+	bool dnsbl_none;		/* "dnsbl none": no blocklist checks */
+	char relay_ip[CONFIG_MAX_RELAY_IPS][48];	/* none given: the addresses of hostname */
+	size_t nrelay_ip;
 };
+
+/* The blocklists checked when no "dnsbl" line is given. */
+extern const char *const config_default_dnsbl[];
 
 /* config_route_for - the route for domain (exact, else "*"), or NULL. */
 const struct config_route *config_route_for(const struct config *cfg, const char *domain);

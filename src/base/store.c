@@ -69,8 +69,11 @@ static const char schema[] =
     " max INTEGER NOT NULL, period INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS account_usage("
     " account TEXT PRIMARY KEY REFERENCES accounts(name) ON DELETE CASCADE,"
-    " window INTEGER NOT NULL, count INTEGER NOT NULL);";
-
+    " window INTEGER NOT NULL, count INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS doctor_verdicts("
+    " domain TEXT PRIMARY KEY COLLATE NOCASE, checked INTEGER NOT NULL,"
+    " state TEXT NOT NULL, reason TEXT NOT NULL);";
+    
 static enum store_result
 fail(struct store *st, int rc)
 {
@@ -924,4 +927,25 @@ store_dkim_for_domain(struct store *st, const char *domain, store_list_cb cb, vo
 
 	return run(st, "SELECT selector, algo, keyfile FROM dkim_keys WHERE domain = ?"
 	    " ORDER BY algo DESC, selector", a, cb, arg);
+}
+
+enum store_result
+store_doctor_put(struct store *st, const char *domain, int64_t checked_ms, const char *state,
+    const char *reason)
+{
+	char ms[32];
+	const char *a[] = { domain, ms, state, reason, NULL };
+
+	snprintf(ms, sizeof(ms), "%lld", (long long)checked_ms);
+	return run(st, "INSERT INTO doctor_verdicts(domain, checked, state, reason)"
+	    " VALUES(?1, CAST(?2 AS INTEGER), ?3, ?4) ON CONFLICT(domain) DO UPDATE SET"
+	    " checked = excluded.checked, state = excluded.state, reason = excluded.reason",
+	    a, NULL, NULL);
+}
+
+enum store_result
+store_doctor_list(struct store *st, store_list_cb cb, void *arg)
+{
+	return run(st, "SELECT domain, checked, state, reason FROM doctor_verdicts"
+	    " ORDER BY domain", NULL, cb, arg);
 }

@@ -1,6 +1,7 @@
 /*
  * store.h - the SQLite store in the spool: accounts, grants, trusted
- * networks, and the queue (messages and their recipients).
+ * networks, the queue (messages and their recipients), DKIM keys and the
+ * doctor's verdicts.
  *
  * Only store.c includes sqlite3.h. A struct store is one connection and must
  * be used by one thread at a time; every thread or process opens its own.
@@ -204,5 +205,16 @@ enum store_result store_dkim_list(struct store *st, const char *domain, store_li
  * case), RSA keys first, then by selector. */
 enum store_result store_dkim_for_domain(struct store *st, const char *domain,
     store_list_cb cb, void *arg);
+
+/*
+ * The doctor's verdicts, one per domain (the daemon's readiness gate):
+ * state "ready", "not-ready" or "unknown" (DNS could not be asked), reason
+ * the reply text that names the fix, checked when the run that found it
+ * started (milliseconds since the epoch).
+ */
+enum store_result store_doctor_put(struct store *st, const char *domain, int64_t checked_ms,
+    const char *state, const char *reason);
+/* store_doctor_list - rows (domain, checked, state, reason). */
+enum store_result store_doctor_list(struct store *st, store_list_cb cb, void *arg);
 
 #endif

@@ -1,5 +1,6 @@
 /*
- * cli.h - the administrative verbs: account, grant, queue, dkim, check-config.
+ * cli.h - the administrative verbs: account, grant, queue, dkim, doctor,
+ * check-config.
  * Each runs to completion against the store and returns an exit status;
  * they work while the daemon runs (SQLite WAL lets both in).
  *
@@ -10,6 +11,7 @@
  *   cli_check.c    check-config
  *   cli_home.c     probe, home-config (no configuration file needed)
  *   cli_ops.c      status, reload
+ *   cli_doctor.c   doctor
  */
 #ifndef HIKYAKU_CLI_H
 #define HIKYAKU_CLI_H
@@ -52,6 +54,8 @@ int cli_home_config_check(const struct config *cfg, const struct cli_home_opts *
 /* cli_home_config_account - print it (on stdout) with password filled in; 0 or -1. */
 int cli_home_config_account(const struct config *cfg, const struct cli_home_opts *ho,
     const char *account, const char *password);
+/* cli_doctor - "doctor": check domains' DNS, or have the daemon check again (cli_doctor.c). */
+int cli_doctor(struct config *cfg, int argc, char **argv);
 
 /*
  * cli_dkim_check - for check-config: warn on stderr about every domain in

@@ -2,7 +2,8 @@
  * main.c - command line entry: the home side's verbs (probe, home-config)
  * run without a configuration; for the others find "-c FILE", load the
  * configuration and dispatch (serve, status, reload, check-config, account,
- * grant, queue, dkim). Messages follow the user's locale, except the daemon's.
+ * grant, queue, dkim, doctor). Messages follow the user's locale, except
+ * the daemon's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +35,8 @@ usage(FILE *out)
 	    "  queue list | queue show ID | queue flush | queue retry|delete|bounce ID\n"
 	    "  dkim keygen DOMAIN [--selector S] [--algo rsa|ed25519] [--bits 2048|3072]\n"
 	    "  dkim list [DOMAIN] | dkim show|del DOMAIN SELECTOR\n"
+	    "  doctor [DOMAIN...] [--relay-ip IP]... [--json]   check SPF, DKIM, DMARC, PTR...\n"
+	    "  doctor [DOMAIN...] --refresh   have the running daemon check again\n"
 	    "On the home server (no configuration file needed):\n"
 	    "  probe --relay HOST[:PORT] [--account NAME] [--from ADDR] [--isp-relay HOST] ...\n"
 	    "  home-config --mta postfix|opensmtpd|exim|msmtp|nullmailer --relay HOST[:PORT]\n"
@@ -115,6 +118,8 @@ main(int argc, char **argv)
 		rc = cli_status(cfg);
 	else if (strcmp(argv[1], "reload") == 0 && argc == 2)
 		rc = cli_reload(cfg);
+	else if (strcmp(argv[1], "doctor") == 0)
+		rc = cli_doctor(cfg, argc - 1, argv + 1);
 	else {
 		usage(stderr);
 		rc = 2;

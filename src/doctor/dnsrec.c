@@ -50,6 +50,10 @@ tags_split(const char *s, size_t len, struct tag *t, char *err, size_t errsz)
 {
 	size_t i = 0, n = 0, k;
 
+	for (k = 0; k < len; k++)
+		if (((unsigned char)s[k] < 0x20 && !is_ws(s[k])) || (unsigned char)s[k] >= 0x7f)
+			return derr(err, errsz, "the record holds a byte that is not printable ASCII"
+			    " (at offset %zu)", k);
 	while (i < len) {
 		size_t start = i, end, eq;
 
