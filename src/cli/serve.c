@@ -1,7 +1,8 @@
 /*
  * serve.c - the daemon's life: TLS material, listening sockets, dropping
- * root, the store, queue writer and worker threads, the event loop, and an
- * orderly shutdown that lets pending commits finish.
+ * root, the store, queue writer and worker threads, the readiness gate
+ * (its checks again on SIGUSR1), the event loop, and an orderly shutdown
+ * that lets pending commits finish.
  */
 #include <errno.h>
 #include <signal.h>
@@ -27,6 +28,7 @@
 #include "deliver/scheduler.h"
 #include "dkim/dkim_sign.h"
 #include "dns/dns.h"
+#include "doctor/gate.h"
 #include "submit/listener.h"
 #include "lib/log.h"
 #include "base/pidfile.h"
@@ -239,7 +241,22 @@ start(struct daemon *d, struct config *cfg)
 		log_warn("running as root: set \"user\" in the config to drop privileges");
 }
 
-/* open_services - store, queue writer, workers, signer, delivery, control, metrics. */
+/* on_usr1 - SIGUSR1 from "hikyaku doctor --refresh": check the granted domains again. */
+static void
+on_usr1(evutil_socket_t sig, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (d->srv.gate == NULL) {
+		log_info("SIGUSR1 received, but readiness checks are off on the built-in"
+		    " configuration");
+		return;
+	}
+	log_info("SIGUSR1 received: checking the readiness of every granted domain again");
+	doctor_gate_refresh(d->srv.gate);
+}
+
+/* open_services - store, queue writer, workers, signer, delivery, gate, control, metrics. */
 static void
 open_services(struct daemon *d)
 {
@@ -262,6 +279,10 @@ open_services(struct daemon *d)
 	d->srv.wp = wp;
 	d->srv.signer = dkim_signer_new(db, d->stores);
 	d->sched = start_delivery(&d->srv, &d->sched_env);
+	if (cfg->builtin)	/* it sends nothing out: no queries to real DNS servers either */
+		log_info("readiness checks (hikyaku doctor) are off on the built-in configuration");
+	else
+		d->srv.gate = doctor_gate_new(cfg, db, d->srv.base, d->mb, d->srv.store);
 	if ((d->control = control_open(d->srv.base, cfg, answer_control, d, err,
 	    sizeof(err))) == NULL)
 		fatal("%s", err);
@@ -281,7 +302,9 @@ close_services(struct daemon *d)
 	store_per_thread_free(d->stores);
 	dkim_signer_free(d->srv.signer);
 	queue_free(d->srv.queue);
+	doctor_gate_stop(d->srv.gate);	/* cancels its DNS at once: a short join */
 	mailbox_flush(d->mb);
+	doctor_gate_free(d->srv.gate);
 	scheduler_free(d->sched);
 	dns_free(d->sched_env.dns);
 	tls_free(d->sched_env.tls);
@@ -297,7 +320,7 @@ int
 serve_run(struct config *cfg)
 {
 	struct daemon d = { 0 };
-	struct event *sigs[3], *sigusr2;
+	struct event *sigs[3], *sigusr1, *sigusr2;
 	static const int signums[3] = { SIGTERM, SIGINT, SIGHUP };
 	char err[512];
 	int pidfd;
@@ -320,6 +343,8 @@ serve_run(struct config *cfg)
 	}
 	sigusr2 = evsignal_new(d.srv.base, SIGUSR2, on_queue_changed, d.sched);
 	evsignal_add(sigusr2, NULL);
+	sigusr1 = evsignal_new(d.srv.base, SIGUSR1, on_usr1, &d);
+	evsignal_add(sigusr1, NULL);
 	log_ready(&d);
 	event_base_dispatch(d.srv.base);
 
@@ -327,6 +352,7 @@ serve_run(struct config *cfg)
 	for (i = 0; i < 3; i++)
 		event_free(sigs[i]);
 	event_free(sigusr2);
+	event_free(sigusr1);
 	event_base_free(d.srv.base);
 	pidfile_release(d.srv.cfg, pidfd);
 	config_free(d.srv.cfg);

@@ -476,10 +476,13 @@ dns_addrs(struct dns *d, const char *host, unsigned port, dns_addr_cb cb, void *
 
 #define SYNC_TIMEOUTS_MAX 2	/* timeouts in a row before the server counts as unreachable */
 
+#define SYNC_SLICE_MS 100	/* how often a waiting query looks at the cancel flag */
+
 struct dns_sync {
 	struct ub_ctx *ctx;
 	unsigned timeout;
 	int timeouts;		/* in a row */
+	const atomic_int *cancel;
 };
 
 /* One blocking query in flight: what on_sync_result fills. */
@@ -521,6 +524,18 @@ on_sync_result(void *arg, int err, struct ub_result *r)
 	sq->r = r;
 }
 
+static bool
+cancelled(const struct dns_sync *ds)
+{
+	return ds->cancel != NULL && atomic_load(ds->cancel) != 0;
+}
+
+void
+dns_sync_cancel_on(struct dns_sync *ds, const atomic_int *flag)
+{
+	ds->cancel = flag;
+}
+
 /* sync_wait - poll libunbound's pipe until sq is done or deadline_us passes. */
 static void
 sync_wait(struct dns_sync *ds, struct sync_query *sq, int64_t deadline_us)
@@ -528,9 +543,11 @@ sync_wait(struct dns_sync *ds, struct sync_query *sq, int64_t deadline_us)
 	struct pollfd pfd = { ub_fd(ds->ctx), POLLIN, 0 };
 	int64_t left;
 
-	while (!sq->done && (left = deadline_us - util_now_us()) > 0) {
+	while (!sq->done && !cancelled(ds) && (left = deadline_us - util_now_us()) > 0) {
 		int ms = (int)(left / 1000) + 1;
 
+		if (ms > SYNC_SLICE_MS)
+			ms = SYNC_SLICE_MS;
 		if (poll(&pfd, 1, ms) == -1 && errno != EINTR)
 			return;
 		if (pfd.revents & POLLIN)
@@ -559,6 +576,11 @@ dns_sync_query(struct dns_sync *ds, const char *name, int type, struct dns_answe
 	int id, rc;
 
 	dns_answer_reset(ans, type);
+	if (cancelled(ds)) {
+		snprintf(ans->why, sizeof(ans->why), "DNS lookup of %s not tried: shutting down",
+		    name);
+		return ans->status = DNS_TEMPFAIL;
+	}
 	if (ds->timeouts >= SYNC_TIMEOUTS_MAX) {
 		snprintf(ans->why, sizeof(ans->why), "DNS lookup of %s not tried: the DNS server"
 		    " did not answer earlier queries", name);

@@ -15,6 +15,7 @@
 #ifndef HIKYAKU_DNS_H
 #define HIKYAKU_DNS_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -142,6 +143,12 @@ struct dns_sync;
 struct dns_sync *dns_sync_new(const struct config *cfg, unsigned timeout, char *err,
     size_t errsz);
 void dns_sync_free(struct dns_sync *ds);
+/*
+ * dns_sync_cancel_on - from now on, a nonzero *flag (set by another thread,
+ * e.g. at shutdown) makes the query in progress and every later one fail
+ * at once (DNS_TEMPFAIL) within 100 ms.
+ */
+void dns_sync_cancel_on(struct dns_sync *ds, const atomic_int *flag);
 /* dns_sync_query - ask for name/type; fills ans (status, records, why); returns its status. */
 enum dns_status dns_sync_query(struct dns_sync *ds, const char *name, int type,
     struct dns_answer *ans);

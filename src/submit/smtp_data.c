@@ -1,7 +1,8 @@
 /*
  * smtp_data.c - the end of DATA in the submission session: reject what the
  * data machine flagged (size, bare CR/LF, long lines), check every header
- * From: address against the account's grants, add our headers
+ * From: address against the account's grants and its domain against the
+ * readiness gate (require-ready), add our headers
  * (message.c), DKIM-sign on a worker, and commit through the queue writer;
  * "250" only after the commit is durable.
  */
@@ -13,6 +14,8 @@
 #include "base/netio.h"
 #include "base/worker.h"
 #include "dkim/dkim_sign.h"
+#include "doctor/gate.h"
+#include "lib/addr.h"
 #include "lib/hdr_from.h"
 #include "lib/log.h"
 #include "lib/msghdr.h"
@@ -36,6 +39,35 @@ protocol(struct session *s)
 	return buf;
 }
 
+
+/*
+ * check_ready - the readiness gate: with require-ready, mail whose From:
+ * domain the doctor found not ready is refused (550 5.7.26, or 451 4.7.26
+ * while that is unknown); without, the log warns once per message.
+ */
+static bool
+check_ready(struct session *s, const struct hdr_from *hf)
+{
+	const char *d;
+	struct reply r;
+	size_t i;
+
+	for (i = 0; s->srv->gate != NULL && i < hf->naddrs; i++) {
+		if ((d = addr_domain(hf->addrs[i])) == NULL ||
+		    doctor_gate_check(s->srv->gate, d, &r) == REPLY_OK)
+			continue;
+		if (!s->srv->cfg->require_ready) {
+			log_warn("%s: not ready: %d %s %s; relayed anyway (require-ready no)", s->qid,
+			    r.code, r.status, r.text);
+			return true;
+		}
+		log_info("%s: reject: header From: <%s> from %s: %d %s %s", s->qid, hf->addrs[i],
+		    s->client, r.code, r.status, r.text);
+		session_error_r(s, &r);
+		return false;
+	}
+	return true;
+}
 
 static bool
 check_header_from(struct session *s, size_t hdrend)
@@ -67,7 +99,7 @@ check_header_from(struct session *s, size_t hdrend)
 		session_error(s, 550, "5.7.1", text);
 		goto done;
 	}
-	ok = true;
+	ok = check_ready(s, hf);
 done:
 	free(hf);
 	return ok;

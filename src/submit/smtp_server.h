@@ -17,6 +17,7 @@
 
 struct auth;
 struct dkim_signer;
+struct doctor_gate;
 struct event_base;
 struct queue;
 struct quota;
@@ -41,6 +42,7 @@ struct server {
 	struct quota *quota;		/* per-account message limits */
 	struct worker_pool *wp;		/* DKIM signing runs here */
 	struct dkim_signer *signer;	/* NULL: do not sign */
+	struct doctor_gate *gate;	/* the readiness gate; NULL: none */
 	/* told about each newly queued message (the scheduler); may be NULL */
 	void (*queued)(void *arg, const struct store_msg *m);
 	void *queued_arg;
