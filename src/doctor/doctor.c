@@ -285,12 +285,65 @@ spf_insert_fix(struct doctor_env *env, struct doctor_report *r, const struct spf
 		snprintf(r->spf_fix, sizeof(r->spf_fix), "%s", fixed);
 }
 
-/* merged - the SPF records of domain merged into one (first all= kept last) into out. */
+/* cmp_rr - TXT records in byte order (DNS gives an RRset in any order). */
+static int
+cmp_rr(const void *a, const void *b, void *arg)
+{
+	const struct dns_answer *ans = arg;
+	size_t la, lb;
+	const char *x = dns_answer_data(ans, *(const size_t *)a, &la);
+	const char *y = dns_answer_data(ans, *(const size_t *)b, &lb);
+	int c = memcmp(x, y, la < lb ? la : lb);
+
+	return c != 0 ? c : (la > lb) - (la < lb);
+}
+
+/* has_term - whether the record rec holds the term (any case). */
+static bool
+has_term(const char *rec, const char *term, size_t n)
+{
+	for (const char *p = rec; (p = strchr(p, ' ')) != NULL; p++)
+		if (strncasecmp(p + 1, term, n) == 0 && (p[1 + n] == ' ' || p[1 + n] == '\0'))
+			return true;
+	return false;
+}
+
+/* spf_merge_one - the terms of one record into out (no duplicates); its all term into all. */
+static size_t
+spf_merge_one(const char *txt, size_t len, char *out, size_t o, size_t outsz, char *all,
+    size_t allsz)
+{
+	char tok[SPF_RECORD_MAX + 2];
+	size_t n;
+
+	for (size_t p = 6; p < len; p += n) {
+		while (p < len && txt[p] == ' ')
+			p++;
+		for (n = 0; p + n < len && txt[p + n] != ' '; n++)
+			;
+		if (n == 0)
+			break;
+		snprintf(tok, sizeof(tok), " %.*s", (int)n, txt + p);
+		if (strcasecmp(tok + 1 + (strchr("+-~?", tok[1]) ? 1 : 0), "all") == 0) {
+			if (all[0] == '\0')
+				util_strlcpy(all, tok + 1, allsz);
+		} else if (strncasecmp(tok + 1, "redirect=", 9) != 0 && !has_term(out, tok + 1, n) &&
+		    o + n + 1 < outsz)
+			o += (size_t)snprintf(out + o, outsz - o, "%s", tok);
+	}
+	return o;
+}
+
+/*
+ * spf_merge - the SPF records of domain merged into one, in byte order of
+ * the records, the first all term last, and every relay IP the terms do
+ * not name yet; into out.
+ */
 static void
 spf_merge(struct doctor_env *env, struct doctor_report *r, char *out, size_t outsz)
 {
-	char all[16] = "-all", mechs[DOCTOR_IPS_MAX * 56], tok[SPF_RECORD_MAX + 1];
-	size_t n, o, len, i;
+	char all[16] = "", mechs[DOCTOR_IPS_MAX * 56];
+	size_t idx[DNS_ANSWER_MAX], n = 0, o, len, i;
 	const char *txt;
 
 	o = (size_t)snprintf(out, outsz, "v=spf1");
@@ -298,34 +351,24 @@ spf_merge(struct doctor_env *env, struct doctor_report *r, char *out, size_t out
 		return;
 	for (i = 0; i < env->ans->n; i++) {
 		txt = dns_answer_data(env->ans, i, &len);
-		if (!spf_is_record(txt, len) || len > SPF_RECORD_MAX)
-			continue;
-		for (size_t p = 6; p < len; p += n) {
-			while (p < len && txt[p] == ' ')
-				p++;
-			for (n = 0; p + n < len && txt[p + n] != ' '; n++)
-				;
-			if (n == 0)
-				break;
-			snprintf(tok, sizeof(tok), " %.*s", (int)n, txt + p);
-			if (strcasecmp(tok + 1 + (strchr("+-~?", tok[1]) ? 1 : 0), "all") == 0) {
-				if (strcmp(all, "-all") == 0 && i == 0)
-					util_strlcpy(all, tok + 1, sizeof(all));
-			} else if (strncasecmp(tok + 1, "redirect=", 9) != 0 &&
-			    strstr(out, tok) == NULL && o + n + 1 < outsz)
-				o += (size_t)snprintf(out + o, outsz - o, "%s", tok);
-		}
+		if (spf_is_record(txt, len) && len <= SPF_RECORD_MAX)
+			idx[n++] = i;
+	}
+	qsort_r(idx, n, sizeof(idx[0]), cmp_rr, env->ans);
+	for (i = 0; i < n; i++) {
+		txt = dns_answer_data(env->ans, idx[i], &len);
+		o = spf_merge_one(txt, len, out, o, outsz, all, sizeof(all));
 	}
 	for (i = 0; i < env->nips; i++)
-		r->spf[i] = SPF_FAIL;	/* add every relay IP that the merge does not cover */
+		r->spf[i] = SPF_FAIL;	/* ip_mechs: every relay IP */
 	ip_mechs(env, r, mechs, sizeof(mechs));
+	for (i = 0; i < env->nips; i++)
+		r->spf[i] = SPF_PERMERROR;	/* what the records really give */
 	for (char *m = strtok(mechs, " "); m != NULL; m = strtok(NULL, " "))
-		if (strstr(out, m) == NULL && o + strlen(m) + 1 < outsz)
+		if (!has_term(out, m, strlen(m)) && o + strlen(m) + 1 < outsz)
 			o += (size_t)snprintf(out + o, outsz - o, " %s", m);
 	if (o + strlen(all) + 1 < outsz)
-		snprintf(out + o, outsz - o, " %s", all);
-	for (i = 0; i < env->nips; i++)
-		r->spf[i] = SPF_PERMERROR;
+		snprintf(out + o, outsz - o, " %s", all[0] ? all : "-all");
 }
 
 static void
