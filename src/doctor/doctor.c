@@ -76,10 +76,13 @@ hostname_ips(struct doctor_env *env)
 	size_t len;
 
 	for (int t = 0; t < 2; t++) {
-		if (dns_sync_query(env->dns, h, types[t], env->ans) == DNS_TEMPFAIL)
+		if (dns_sync_query(env->dns, h, types[t], env->ans) == DNS_TEMPFAIL && !env->ip_temp) {
+			env->ip_temp = true;
+			util_strlcpy(env->ip_why, env->ans->why, sizeof(env->ip_why));
 			snprintf(env->ip_problem, sizeof(env->ip_problem), "The relay's addresses are"
 			    " unknown: %.200s. Set relay-ip in the configuration, or give --relay-ip.",
 			    env->ans->why);
+		}
 		for (size_t i = 0; env->ans->status == DNS_OK && i < env->ans->n; i++)
 			add_ip(env, types[t] == DNS_T_A ? AF_INET : AF_INET6,
 			    (const uint8_t *)dns_answer_data(env->ans, i, &len));
@@ -423,8 +426,11 @@ check_spf(struct doctor_env *env, struct doctor_report *r)
 	char mechs[DOCTOR_IPS_MAX * 56];
 
 	if (env->nips == 0) {
-		doctor_add(r, AREA_SPF, DOCTOR_FAIL, "SPF cannot be checked: %s", env->ip_problem);
-		r->spf_pass = TRI_NO;
+		doctor_add(r, AREA_SPF, env->ip_temp ? DOCTOR_WARN : DOCTOR_FAIL, "SPF cannot be"
+		    " checked: %s", env->ip_problem);
+		r->spf_pass = env->ip_temp ? TRI_UNKNOWN : TRI_NO;
+		if (env->ip_temp && r->dns_problem[0] == '\0')
+			util_strlcpy(r->dns_problem, env->ip_why, sizeof(r->dns_problem));
 		goto done;
 	}
 	spf_per_ip(env, r, s);
@@ -835,8 +841,11 @@ check_ptr(struct doctor_env *env, struct doctor_report *r)
 {
 	enum tri all = env->nips > 0 ? TRI_YES : TRI_NO, t;
 
-	if (env->nips == 0)
-		doctor_add(r, AREA_PTR, DOCTOR_FAIL, "%s", env->ip_problem);
+	if (env->nips == 0) {
+		doctor_add(r, AREA_PTR, env->ip_temp ? DOCTOR_WARN : DOCTOR_FAIL, "%s",
+		    env->ip_problem);
+		all = env->ip_temp ? TRI_UNKNOWN : TRI_NO;
+	}
 	for (size_t i = 0; i < env->nips; i++) {
 		t = ptr_one(env, r, i);
 		if (t == TRI_NO || (t == TRI_UNKNOWN && all == TRI_YES))
@@ -915,7 +924,7 @@ check_dnsbl(struct doctor_env *env, struct doctor_report *r)
 	if (cfg->ndnsbl == 0)
 		for (nz = 0; config_default_dnsbl[nz] != NULL; nz++)
 			;
-	r->listed = TRI_NO;
+	r->listed = env->nips == 0 && env->ip_temp ? TRI_UNKNOWN : TRI_NO;
 	if (cfg->dnsbl_none || env->nips == 0)
 		return;
 	for (i = 0; i < env->nips; i++) {

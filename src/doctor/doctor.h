@@ -37,6 +37,8 @@ struct doctor_env {
 	struct spf_ip ips[DOCTOR_IPS_MAX];
 	char ip[DOCTOR_IPS_MAX][48];
 	char ip_problem[300];		/* why there are no relay IPs */
+	bool ip_temp;			/* ... because DNS failed: */
+	char ip_why[300];		/* how */
 	struct spf_ctx *spf;		/* scratch */
 	struct spf_outcome *outcome;	/* scratch */
 	struct dns_answer *ans;		/* scratch */
