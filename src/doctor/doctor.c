@@ -949,9 +949,9 @@ check_dnsbl(struct doctor_env *env, struct doctor_report *r)
 static void
 check_mx(struct doctor_env *env, struct doctor_report *r)
 {
-	char first[DNS_NAME_MAX + 1];
+	char hosts[3 * (DNS_NAME_MAX + 2) + 8] = "";
 	struct doctor_check *c;
-	size_t len, n;
+	size_t len, n, i, o = 0;
 	enum dns_status st = query(env, r, r->domain, DNS_T_MX);
 
 	if (st == DNS_TEMPFAIL) {
@@ -975,9 +975,13 @@ check_mx(struct doctor_env *env, struct doctor_report *r)
 		    " name>.", r->domain);
 		return;
 	}
-	snprintf(first, sizeof(first), "%s", dns_answer_data(env->ans, 0, &len));
-	doctor_add(r, AREA_MX, DOCTOR_PASS, "%s receives mail: %zu MX record%s (%s, ...).",
-	    r->domain, n, n == 1 ? "" : "s", first);
+	for (i = 0; i < n && i < 3; i++)
+		o += (size_t)snprintf(hosts + o, sizeof(hosts) - o, "%s%s", i ? ", " : "",
+		    dns_answer_data(env->ans, i, &len));
+	if (n > 3)
+		snprintf(hosts + o, sizeof(hosts) - o, ", ...");
+	doctor_add(r, AREA_MX, DOCTOR_PASS, "%s receives mail: %zu MX record%s (%s).",
+	    r->domain, n, n == 1 ? "" : "s", hosts);
 }
 
 /* policy_txt - the one record at name for which is_rec holds: 1, 0 none, -1 temp, -2 several. */

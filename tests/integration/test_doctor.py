@@ -6,12 +6,14 @@ it again, every check passes.
 """
 import base64
 import os
+import re
 import sqlite3
 import subprocess
 import time
 
 import pytest
 
+from testdns import TestDNS
 from doctorenv import (RELAY_IP, checks, doctor, doctor_json, make_relay, publish_keygen,
                        start_dns, statuses, zone_record)
 
@@ -351,3 +353,52 @@ def test_walkthrough_fresh_domain(env):
     assert statuses(rep[dom], "spf") + statuses(rep[dom], "dkim") + \
         statuses(rep[dom], "dmarc") == ["pass", "pass", "pass"]
     assert all(c["status"] == "pass" for c in rep[dom]["checks"]), rep[dom]["checks"]
+
+
+README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
+
+
+def readme_blocks():
+    """The outputs of `$ hikyaku doctor example.jp` in the README's walkthrough."""
+    blocks, cur = [], None
+    for line in open(README, encoding="utf-8").read().splitlines():
+        if line == "    $ hikyaku doctor example.jp":
+            cur = []
+            blocks.append(cur)
+        elif cur is not None and line.startswith("    "):
+            cur.append(line[4:])
+        else:
+            cur = None
+    return ["\n".join(b) for b in blocks]
+
+
+def normalize(text):
+    text = re.sub(r"s\d{6}r\._domainkey", "SEL._domainkey", text)
+    return re.sub(r'(p=MIIB[A-Za-z0-9+/]{6})[A-Za-z0-9+/=" ]+(IDAQAB)"', r'\1...\2"', text)
+
+
+def test_readme_walkthrough(tmp_path):
+    """The README's newcomer: keygen, doctor, publish what it printed, doctor."""
+    want = readme_blocks()
+    assert len(want) == 2, want
+    dns = TestDNS(str(tmp_path / "dns"), [
+        ("example.jp", "MX", "10 home.example.jp."),
+        ("home.example.jp", "A", "198.18.7.7"),
+        ("relay.example.net", "A", "198.18.0.5"),
+        ("5.0.18.198.in-addr.arpa", "PTR", "relay.example.net.")]).start()
+    try:
+        relay = make_relay(str(tmp_path / "relay"), dns, hostname="relay.example.net",
+                           dnsbl=None, dns_timeout=None)
+        relay.add_account("alice", "alice-pw-123", ["@example.jp"])
+        relay.cli("dkim", "keygen", "example.jp")
+        p = doctor(relay, "example.jp")
+        assert p.returncode == 1
+        assert normalize(p.stdout.rstrip("\n")) == normalize(want[0])
+        rep, _ = doctor_json(relay, "example.jp")
+        dns.add_records([zone_record(c["fix"]) for c in rep["example.jp"]["checks"]
+                         if c["status"] != "pass"])
+        p = doctor(relay, "example.jp")
+        assert p.returncode == 0
+        assert normalize(p.stdout.rstrip("\n")) == normalize(want[1])
+    finally:
+        dns.stop()
