@@ -221,8 +221,8 @@ doctor_gate_check(const struct doctor_gate *g, const char *domain, struct reply 
 {
 	struct verdict key, *v = NULL;
 
+	memset(&key, 0, sizeof(key));
 	if (strlen(domain) < sizeof(key.domain)) {
-		memset(key.domain, 0, sizeof(key.domain));
 		for (size_t i = 0; domain[i] != '\0'; i++)
 			key.domain[i] = (char)(domain[i] >= 'A' && domain[i] <= 'Z' ? domain[i] + 32 :
 			    domain[i]);
