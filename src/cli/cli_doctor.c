@@ -135,35 +135,49 @@ print_json(const struct doctor_report *r)
 	printf("}}\n");
 }
 
-/* age - "N seconds", "N minutes", "N hours", "N days" for ms milliseconds. */
+/* print_ago - the daemon's verdict and its age: one whole sentence per unit and state. */
 static void
-age(int64_t ms, char *out, size_t outsz)
+print_ago(int unit, long long n, bool ready, const char *what)
+{
+	switch (unit * 2 + ready) {
+	case 0: printf("  The daemon's last verdict, %lld seconds ago: %s.\n", n, what); break;
+	case 1: printf("  The daemon's last verdict, %lld seconds ago: %s is ready.\n", n, what); break;
+	case 2: printf("  The daemon's last verdict, %lld minutes ago: %s.\n", n, what); break;
+	case 3: printf("  The daemon's last verdict, %lld minutes ago: %s is ready.\n", n, what); break;
+	case 4: printf("  The daemon's last verdict, %lld hours ago: %s.\n", n, what); break;
+	case 5: printf("  The daemon's last verdict, %lld hours ago: %s is ready.\n", n, what); break;
+	case 6: printf("  The daemon's last verdict, %lld days ago: %s.\n", n, what); break;
+	default: printf("  The daemon's last verdict, %lld days ago: %s is ready.\n", n, what); break;
+	}
+}
+
+/* age - the unit (0 seconds ... 3 days) and count for ms milliseconds. */
+static int
+age(int64_t ms, long long *n)
 {
 	int64_t s = ms / 1000;
 
 	if (s < 120)
-		snprintf(out, outsz, "%lld seconds", (long long)s);
-	else if (s < 7200)
-		snprintf(out, outsz, "%lld minutes", (long long)(s / 60));
-	else if (s < 172800)
-		snprintf(out, outsz, "%lld hours", (long long)(s / 3600));
-	else
-		snprintf(out, outsz, "%lld days", (long long)(s / 86400));
+		return *n = s, 0;
+	if (s < 7200)
+		return *n = s / 60, 1;
+	if (s < 172800)
+		return *n = s / 3600, 2;
+	return *n = s / 86400, 3;
 }
 
 static void
 print_daemon_verdict(const struct verdicts *v, const char *domain)
 {
-	char ago[40];
+	long long n;
+	int unit;
 
 	for (size_t i = 0; i < v->n; i++) {
 		if (strcmp(v->v[i].domain, domain) != 0)
 			continue;
-		age(util_now_us() / 1000 - v->v[i].checked, ago, sizeof(ago));
-		if (v->v[i].state == GATE_READY)
-			printf("  The daemon's last verdict, %s ago: %s is ready.\n", ago, domain);
-		else
-			printf("  The daemon's last verdict, %s ago: %s.\n", ago, v->v[i].reason);
+		unit = age(util_now_us() / 1000 - v->v[i].checked, &n);
+		print_ago(unit, n, v->v[i].state == GATE_READY, v->v[i].state == GATE_READY ?
+		    domain : v->v[i].reason);
 		return;
 	}
 }
@@ -174,10 +188,17 @@ print_text(const struct doctor_report *r, const struct verdicts *v)
 	char summary[2048];
 	size_t i;
 
-	printf("%s (relay address%s", r->domain, r->nips == 1 ? "" : "es");
+	char ips[DOCTOR_IPS_MAX * 50] = "";
+	size_t o = 0;
+
 	for (i = 0; i < r->nips; i++)
-		printf("%s%s", i ? ", " : " ", r->ip[i]);
-	printf("%s)\n", r->nips == 0 ? " unknown" : "");
+		o += (size_t)snprintf(ips + o, sizeof(ips) - o, "%s%s", i ? ", " : "", r->ip[i]);
+	if (r->nips == 0)
+		printf("%s (relay addresses unknown)\n", r->domain);
+	else if (r->nips == 1)
+		printf("%s (relay address %s)\n", r->domain, ips);
+	else
+		printf("%s (relay addresses %s)\n", r->domain, ips);
 	for (i = 0; i < r->nchecks; i++) {
 		const struct doctor_check *c = &r->checks[i];
 

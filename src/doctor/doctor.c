@@ -542,9 +542,12 @@ dkim_published(struct doctor_env *env, struct doctor_report *r, const char *name
 		return;
 	}
 	if (pub.revoked || pub.k != local.k || strcmp(pub.p, local.p) != 0) {
-		c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, pub.revoked ? "The DKIM key at %s is"
-		    " revoked (empty p=), but hikyaku signs with it." : "The DKIM key published at"
-		    " %s is not the one hikyaku signs with.", name);
+		if (pub.revoked)
+			c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, "The DKIM key at %s is revoked"
+			    " (empty p=), but hikyaku signs with it.", name);
+		else
+			c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, "The DKIM key published at %s is not"
+			    " the one hikyaku signs with.", name);
 		dkim_publish_fix(c, name, want);
 		return;
 	}
@@ -690,10 +693,14 @@ dmarc_alignment(struct doctor_env *env, struct doctor_report *r, const struct dm
 		    " checked: %s", r->domain, r->dns_problem);
 		return;
 	}
-	c = doctor_add(r, AREA_DMARC, DOCTOR_FAIL, "DMARC cannot pass for %s: SPF does not pass"
-	    " for every relay address, and no DKIM key with an aligned d= is usable%s.",
-	    r->domain, ds->usable && d->strict_dkim ? " (adkim=s wants d= to equal the From:"
-	    " domain exactly)" : "");
+	if (ds->usable && d->strict_dkim)
+		c = doctor_add(r, AREA_DMARC, DOCTOR_FAIL, "DMARC cannot pass for %s: SPF does not"
+		    " pass for every relay address, and no DKIM key with an aligned d= is usable"
+		    " (adkim=s wants d= to equal the From: domain exactly).", r->domain);
+	else
+		c = doctor_add(r, AREA_DMARC, DOCTOR_FAIL, "DMARC cannot pass for %s: SPF does not"
+		    " pass for every relay address, and no DKIM key with an aligned d= is usable.",
+		    r->domain);
 	if (r->spf_fix[0] != '\0')
 		zone_txt(r->domain, r->spf_fix, c->fix, sizeof(c->fix));
 	else
@@ -704,23 +711,25 @@ static void
 dmarc_policy(struct doctor_report *r, const char *at, const struct dmarc_record *d)
 {
 	enum dmarc_policy p = strcmp(at, r->domain) == 0 ? d->p : d->sp;
+	char rec[DOCTOR_FIX_MAX];
 	struct doctor_check *c;
 
+	dmarc_suggest(r, at, d, rec, sizeof(rec));
 	if (p == DMARC_NONE) {
 		c = doctor_add(r, AREA_DMARC, DOCTOR_WARN, "The DMARC policy for %s (from"
 		    " _dmarc.%s) is p=none: receivers report, but do nothing against forgeries.",
 		    r->domain, at);
 		snprintf(c->fix, sizeof(c->fix), "Once the reports show that your own mail"
-		    " passes, ask for more: ");
-		dmarc_suggest(r, at, d, c->fix + strlen(c->fix), sizeof(c->fix) - strlen(c->fix));
-		return;
-	}
-	c = doctor_add(r, AREA_DMARC, DOCTOR_PASS, "The DMARC policy for %s (from _dmarc.%s) is"
-	    " p=%s%s", r->domain, at, dmarc_policy_name(p), d->nrua > 0 ? "." :
-	    "; it names no rua= address, so you get no reports.");
-	if (d->nrua == 0) {
-		snprintf(c->fix, sizeof(c->fix), "Advice: add rua= to receive reports: ");
-		dmarc_suggest(r, at, d, c->fix + strlen(c->fix), sizeof(c->fix) - strlen(c->fix));
+		    " passes, ask for more: %.*s", DOCTOR_FIX_MAX - 100, rec);
+	} else if (d->nrua > 0)
+		doctor_add(r, AREA_DMARC, DOCTOR_PASS, "The DMARC policy for %s (from _dmarc.%s) is"
+		    " p=%s.", r->domain, at, dmarc_policy_name(p));
+	else {
+		c = doctor_add(r, AREA_DMARC, DOCTOR_PASS, "The DMARC policy for %s (from"
+		    " _dmarc.%s) is p=%s; it names no rua= address, so you get no reports.",
+		    r->domain, at, dmarc_policy_name(p));
+		snprintf(c->fix, sizeof(c->fix), "Advice: add rua= to receive reports: %.*s",
+		    DOCTOR_FIX_MAX - 100, rec);
 	}
 }
 
@@ -980,8 +989,12 @@ check_mx(struct doctor_env *env, struct doctor_report *r)
 		    dns_answer_data(env->ans, i, &len));
 	if (n > 3)
 		snprintf(hosts + o, sizeof(hosts) - o, ", ...");
-	doctor_add(r, AREA_MX, DOCTOR_PASS, "%s receives mail: %zu MX record%s (%s).",
-	    r->domain, n, n == 1 ? "" : "s", hosts);
+	if (n == 1)
+		doctor_add(r, AREA_MX, DOCTOR_PASS, "%s receives mail: 1 MX record (%s).", r->domain,
+		    hosts);
+	else
+		doctor_add(r, AREA_MX, DOCTOR_PASS, "%s receives mail: %zu MX records (%s).",
+		    r->domain, n, hosts);
 }
 
 /* policy_txt - the one record at name for which is_rec holds: 1, 0 none, -1 temp, -2 several. */
@@ -1046,26 +1059,32 @@ check_tlsrpt(struct doctor_env *env, struct doctor_report *r)
 	snprintf(name, sizeof(name), "_smtp._tls.%s", r->domain);
 	got = policy_txt(env, r, name, tlsrpt_is_record, text, sizeof(text));
 	if (got == 1 && (n = tlsrpt_parse(text, strlen(text), err, sizeof(err))) > 0) {
-		doctor_add(r, AREA_TLSRPT, DOCTOR_PASS, "The TLS-RPT record %s is valid (%d report"
-		    " address%s).", name, n, n == 1 ? "" : "es");
+		if (n == 1)
+			doctor_add(r, AREA_TLSRPT, DOCTOR_PASS, "The TLS-RPT record %s is valid (1 report"
+			    " address).", name);
+		else
+			doctor_add(r, AREA_TLSRPT, DOCTOR_PASS, "The TLS-RPT record %s is valid (%d"
+			    " report addresses).", name, n);
 		return;
 	}
-	if (got == -1)
+	if (got == -1) {
 		doctor_add(r, AREA_TLSRPT, DOCTOR_WARN, "The TLS-RPT record %s could not be"
 		    " checked: %s", name, env->ans->why);
-	else if (got == 0)
+		return;
+	}
+	if (got == 0) {
 		doctor_add(r, AREA_TLSRPT, DOCTOR_PASS, "%s publishes no TLS-RPT record"
 		    " (optional).", r->domain);
-	else {
-		c = doctor_add(r, AREA_TLSRPT, DOCTOR_FAIL, got == -2 ? "%s has more than one"
-		    " TLS-RPT record, so senders send no reports." : "The TLS-RPT record %s is"
-		    " malformed.", name);
-		if (got == 1)
-			snprintf(c->message + strlen(c->message), sizeof(c->message) -
-			    strlen(c->message), " (%s)", err);
-		snprintf(c->fix, sizeof(c->fix), "%s. IN TXT \"v=TLSRPTv1; rua=mailto:postmaster@%s\"",
-		    name, r->domain);
+		return;
 	}
+	if (got == -2)
+		c = doctor_add(r, AREA_TLSRPT, DOCTOR_FAIL, "%s has more than one TLS-RPT record,"
+		    " so senders send no reports.", name);
+	else
+		c = doctor_add(r, AREA_TLSRPT, DOCTOR_FAIL, "The TLS-RPT record %s is malformed:"
+		    " %s.", name, err);
+	snprintf(c->fix, sizeof(c->fix), "%s. IN TXT \"v=TLSRPTv1; rua=mailto:postmaster@%s\"",
+	    name, r->domain);
 }
 
 void
