@@ -262,6 +262,28 @@ wait_fresh(struct store *st, struct verdicts *v, char (*d)[DNS_NAME_MAX + 1], si
 	return false;
 }
 
+/* all_granted - whether the daemon checks each of d (it checks the granted domains). */
+static bool
+all_granted(struct store *st, char (*d)[DNS_NAME_MAX + 1], size_t nd)
+{
+	char (*g)[DNS_NAME_MAX + 1] = xcalloc(DOCTOR_DOMAINS_MAX, sizeof(*g));
+	int ng = doctor_domains(st, g, DOCTOR_DOMAINS_MAX), k;
+	bool ok = true;
+
+	for (size_t i = 0; i < nd && ok; i++) {
+		for (k = 0; k < ng && strcmp(g[k], d[i]) != 0; k++)
+			;
+		if (k >= ng) {
+			fprintf(stderr, "hikyaku: doctor --refresh: no grant covers %s, and the daemon"
+			    " checks only granted domains; run \"hikyaku doctor %s\" to check it"
+			    " now\n", d[i], d[i]);
+			ok = false;
+		}
+	}
+	free(g);
+	return ok;
+}
+
 static int
 refresh(const struct config *cfg, struct store *st, char (*d)[DNS_NAME_MAX + 1], size_t nd,
     struct verdicts *v)
@@ -276,6 +298,8 @@ refresh(const struct config *cfg, struct store *st, char (*d)[DNS_NAME_MAX + 1],
 		    " run \"hikyaku doctor\" without --refresh to check now\n", cfg->spool);
 		return 1;
 	}
+	if (!all_granted(st, d, nd))
+		return 1;
 	if (kill(pid, SIGUSR1) == -1) {
 		fprintf(stderr, "hikyaku: doctor --refresh: cannot signal the daemon (pid %d): %s\n",
 		    (int)pid, strerror(errno));

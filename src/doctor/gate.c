@@ -40,8 +40,11 @@ struct doctor_gate {
 	struct event *timer;
 	struct table table;
 	bool running, again;
+	int64_t last_unchecked;		/* ms: the last run asked for by unchecked() */
 	atomic_int stop;
 };
+
+#define UNCHECKED_RERUN_MS 30000	/* an unchecked domain asks for a run at most this often */
 
 /* One run: filled on the worker thread, applied on the loop. */
 struct run {
@@ -216,8 +219,29 @@ doctor_gate_new(const struct config *cfg, const char *dbpath, struct event_base 
 	return g;
 }
 
+/*
+ * unchecked - mail from a domain without a verdict (granted since the last
+ * run): have it checked soon, without letting such mail start run after run.
+ */
+static void
+unchecked(struct doctor_gate *g)
+{
+	int64_t now = util_now_us() / 1000;
+
+	if (atomic_load(&g->stop) || (g->last_unchecked != 0 &&
+	    now - g->last_unchecked < UNCHECKED_RERUN_MS))
+		return;
+	g->last_unchecked = now;
+	if (g->running)
+		g->again = true;
+	else {
+		evtimer_del(g->timer);
+		start_run(g);
+	}
+}
+
 enum reply_kind
-doctor_gate_check(const struct doctor_gate *g, const char *domain, struct reply *r)
+doctor_gate_check(struct doctor_gate *g, const char *domain, struct reply *r)
 {
 	struct verdict key, *v = NULL;
 
@@ -230,6 +254,7 @@ doctor_gate_check(const struct doctor_gate *g, const char *domain, struct reply 
 			v = bsearch(&key, g->table.v, g->table.n, sizeof(key), cmp_verdict);
 	}
 	if (v == NULL) {
+		unchecked(g);
 		reply_set(r, 451, "4.7.26", "%s has not been checked for readiness yet; try again"
 		    " in a minute", domain);
 		return r->kind;

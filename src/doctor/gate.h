@@ -33,9 +33,10 @@ void doctor_gate_refresh(struct doctor_gate *g);
  * doctor_gate_check - the verdict on mail whose From: domain is domain
  * (loop thread): REPLY_OK when it is ready; else r is the refusal,
  * "550 5.7.26" naming the fix, or "451 4.7.26" while its readiness is
- * unknown (DNS unreachable, or not checked yet).
+ * unknown (DNS unreachable, or not checked yet: then a run is started, at
+ * most every 30 seconds).
  */
-enum reply_kind doctor_gate_check(const struct doctor_gate *g, const char *domain,
+enum reply_kind doctor_gate_check(struct doctor_gate *g, const char *domain,
     struct reply *r);
 
 /*

@@ -90,6 +90,19 @@ def test_gate_refuses_accepts_tempfails_and_recovers(gate):
     assert refresh(relay).returncode == 0
     assert send(relay, "good.example").code == 250
     assert relay.wait_log(r"doctor: good\.example: ready")
+    p = relay.cli("doctor", "other.example", "--refresh", check=False)
+    assert p.returncode == 1 and "no grant covers other.example" in p.stderr
+
+
+def test_a_domain_granted_later_is_checked_on_its_first_message(gate):
+    relay, dns = gate
+    refresh(relay)
+    dns.add_records([("late.example", "TXT", "v=spf1 ip4:198.18.0.5 -all")])
+    relay.cli("grant", "add", ALICE[0], "@late.example")
+    r = send(relay, "late.example")
+    assert r.code == 451 and "has not been checked for readiness yet" in r.text, r
+    assert relay.wait_log(r"doctor: late\.example: ready", timeout=20)
+    assert send(relay, "late.example").code == 250
 
 
 @pytest.mark.parametrize("gate", ["no"], indirect=True)
