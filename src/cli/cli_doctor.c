@@ -293,6 +293,11 @@ refresh(const struct config *cfg, struct store *st, char (*d)[DNS_NAME_MAX + 1],
 	size_t i, at = 0;
 	int rc = 0;
 
+	if (cfg->builtin) {
+		fprintf(stderr, "hikyaku: doctor --refresh: the daemon runs no readiness checks on"
+		    " the built-in configuration; run \"hikyaku doctor\" without --refresh\n");
+		return 1;
+	}
 	if (pid <= 0) {
 		fprintf(stderr, "hikyaku: doctor --refresh: no daemon is running on spool %s;"
 		    " run \"hikyaku doctor\" without --refresh to check now\n", cfg->spool);

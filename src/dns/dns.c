@@ -476,7 +476,7 @@ dns_addrs(struct dns *d, const char *host, unsigned port, dns_addr_cb cb, void *
 
 #define SYNC_TIMEOUTS_MAX 2	/* timeouts in a row before the server counts as unreachable */
 
-#define SYNC_SLICE_MS 100	/* how often a waiting query looks at the cancel flag */
+#define SYNC_SLICE_MS 20	/* how often a waiting query looks at the cancel flag */
 
 struct dns_sync {
 	struct ub_ctx *ctx;

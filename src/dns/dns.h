@@ -146,7 +146,7 @@ void dns_sync_free(struct dns_sync *ds);
 /*
  * dns_sync_cancel_on - from now on, a nonzero *flag (set by another thread,
  * e.g. at shutdown) makes the query in progress and every later one fail
- * at once (DNS_TEMPFAIL) within 100 ms.
+ * at once (DNS_TEMPFAIL) within 20 ms.
  */
 void dns_sync_cancel_on(struct dns_sync *ds, const atomic_int *flag);
 /* dns_sync_query - ask for name/type; fills ans (status, records, why); returns its status. */

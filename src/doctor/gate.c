@@ -136,7 +136,8 @@ run_done(void *arg)
 		free(g->table.v);
 		g->table = run->table;
 		run->table.v = NULL;
-		qsort(g->table.v, g->table.n, sizeof(g->table.v[0]), cmp_verdict);
+		if (g->table.n > 0)
+			qsort(g->table.v, g->table.n, sizeof(g->table.v[0]), cmp_verdict);
 		log_verdicts(&g->table);
 	}
 	free(run->table.v);
@@ -214,7 +215,8 @@ doctor_gate_new(const struct config *cfg, const char *dbpath, struct event_base 
 	atomic_init(&g->stop, 0);
 	if (store_doctor_list(st, load_row, &g->table) != STORE_OK)
 		log_warn("doctor: cannot read the stored verdicts: %s", store_errmsg(st));
-	qsort(g->table.v, g->table.n, sizeof(g->table.v[0]), cmp_verdict);
+	if (g->table.n > 0)
+		qsort(g->table.v, g->table.n, sizeof(g->table.v[0]), cmp_verdict);
 	start_run(g);
 	return g;
 }
@@ -270,6 +272,8 @@ doctor_gate_check(struct doctor_gate *g, const char *domain, struct reply *r)
 void
 doctor_gate_stop(struct doctor_gate *g)
 {
+	if (g == NULL)
+		return;
 	atomic_store(&g->stop, 1);
 	evtimer_del(g->timer);
 	worker_pool_free(g->pool);	/* the run in progress ends at once: its DNS is cancelled */

@@ -42,7 +42,7 @@ enum reply_kind doctor_gate_check(struct doctor_gate *g, const char *domain,
 /*
  * doctor_gate_stop - at shutdown: cancel the run in progress (its DNS
  * queries fail at once), join its thread, start no new runs. Its completion
- * is then in the mailbox.
+ * is then in the mailbox. NULL is allowed (no gate).
  */
 void doctor_gate_stop(struct doctor_gate *g);
 /* doctor_gate_free - after doctor_gate_stop and once the mailbox has been flushed. */

@@ -80,6 +80,12 @@ fits(int n, size_t sz)
 static enum gate_state
 not_authenticated(const struct doctor_report *r, char *reason, size_t sz)
 {
+	if (r->nips == 0) {
+		snprintf(reason, sz, "%s is not ready: no DKIM key is published, and SPF cannot"
+		    " pass since this relay's own addresses are unknown; set relay-ip in the"
+		    " configuration and run \"hikyaku doctor %s\"", r->domain, r->domain);
+		return GATE_NOT_READY;
+	}
 	if (r->spf_fix[0] != '\0' && fits(snprintf(reason, sz, "%s is not ready: SPF does not"
 	    " authorise %s and no DKIM key is published; publish \"%s\"", r->domain,
 	    r->spf_failing, r->spf_fix), sz))
@@ -93,6 +99,12 @@ not_authenticated(const struct doctor_report *r, char *reason, size_t sz)
 static enum gate_state
 not_aligned(const struct doctor_report *r, char *reason, size_t sz)
 {
+	if (r->nips == 0) {
+		snprintf(reason, sz, "%s is not ready: its DMARC policy cannot pass, since no DKIM"
+		    " key aligns and this relay's own addresses are unknown; set relay-ip in the"
+		    " configuration and run \"hikyaku doctor %s\"", r->domain, r->domain);
+		return GATE_NOT_READY;
+	}
 	if (r->spf_fix[0] != '\0' && fits(snprintf(reason, sz, "%s is not ready: its DMARC"
 	    " policy cannot pass, since SPF does not authorise %s and no DKIM key aligns;"
 	    " publish \"%s\"", r->domain, r->spf_failing, r->spf_fix), sz))

@@ -15,6 +15,8 @@ base(void)
 {
 	memset(r, 0, sizeof(*r));
 	strcpy(r->domain, "example.jp");
+	r->nips = 1;
+	strcpy(r->ip[0], "203.0.113.5");
 	r->spf_pass = TRI_YES;
 	r->dkim_usable = TRI_YES;
 	r->dkim_aligned = TRI_YES;
@@ -52,6 +54,9 @@ test_gate(void)
 	T_OK(gate(reason, sizeof(reason)) == GATE_NOT_READY && strlen(reason) < sizeof(reason) &&
 	    strstr(reason, "run \"hikyaku doctor example.jp\"") != NULL,
 	    "a fix too long for a reply: the doctor is named instead: %s", reason);
+	r->nips = 0;
+	T_OK(gate(reason, sizeof(reason)) == GATE_NOT_READY && strstr(reason, "relay-ip") != NULL,
+	    "relay addresses unknown: the reply says to set relay-ip: %s", reason);
 	base();
 	r->spf_pass = TRI_NO;
 	r->dkim_aligned = TRI_NO;
