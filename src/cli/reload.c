@@ -22,6 +22,7 @@
 #include "base/tls.h"
 #include "cli/daemon.h"
 #include "dns/dns.h"
+#include "doctor/gate.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "ops/metrics_http.h"
@@ -130,6 +131,7 @@ apply(struct daemon *d, struct config *cfg, struct tls_ctx *tls, struct metrics_
 	auth_set_config(d->srv.auth, cfg);
 	dns_set_config(d->sched_env.dns, cfg);
 	scheduler_set_config(d->sched, cfg);
+	doctor_gate_set_config(d->srv.gate, cfg);
 	config_free(d->srv.cfg);
 	d->srv.cfg = cfg;
 	tls_free(d->srv.tls);

@@ -34,7 +34,7 @@ struct table {
 };
 
 struct doctor_gate {
-	const struct config *cfg;
+	const struct config *cfg;	/* a reference: the current one (reload) */
 	char *dbpath;
 	struct worker_pool *pool;	/* one thread: runs never overlap */
 	struct event *timer;
@@ -49,6 +49,7 @@ struct doctor_gate {
 /* One run: filled on the worker thread, applied on the loop. */
 struct run {
 	struct doctor_gate *g;
+	const struct config *cfg;	/* a reference: the run's settings, to its end */
 	int64_t started;		/* ms */
 	struct table table;
 	char err[512];
@@ -90,7 +91,7 @@ run_work(void *arg)
 		util_strlcpy(run->err, store_errmsg(st), sizeof(run->err));
 		goto done;
 	}
-	if (doctor_env_init(&env, run->g->cfg, st, NULL, 0, run->err, sizeof(run->err)) == -1)
+	if (doctor_env_init(&env, run->cfg, st, NULL, 0, run->err, sizeof(run->err)) == -1)
 		goto done;
 	dns_sync_cancel_on(env.dns, &run->g->stop);
 	rep = xcalloc(1, sizeof(*rep));
@@ -141,6 +142,7 @@ run_done(void *arg)
 		log_verdicts(&g->table);
 	}
 	free(run->table.v);
+	config_free(run->cfg);
 	free(run);
 	if (atomic_load(&g->stop))
 		return;
@@ -159,6 +161,7 @@ start_run(struct doctor_gate *g)
 	g->running = true;
 	g->again = false;
 	run->g = g;
+	run->cfg = config_ref(g->cfg);
 	run->started = util_now_us() / 1000;
 	worker_submit(g->pool, run_work, run_done, run);
 }
@@ -170,6 +173,16 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 
 	if (!g->running)
 		start_run(g);
+}
+
+void
+doctor_gate_set_config(struct doctor_gate *g, const struct config *cfg)
+{
+	if (g == NULL)
+		return;
+	config_free(g->cfg);
+	g->cfg = config_ref(cfg);
+	doctor_gate_refresh(g);	/* relay-ip, hostname or dnsbl may have changed */
 }
 
 void
@@ -208,7 +221,7 @@ doctor_gate_new(const struct config *cfg, const char *dbpath, struct event_base 
 {
 	struct doctor_gate *g = xcalloc(1, sizeof(*g));
 
-	g->cfg = cfg;
+	g->cfg = config_ref(cfg);
 	g->dbpath = xstrdup(dbpath);
 	g->pool = worker_pool_new(mb, 1);
 	g->timer = evtimer_new(base, on_timer, g);
@@ -288,6 +301,7 @@ doctor_gate_free(struct doctor_gate *g)
 	if (g->pool != NULL)
 		panic("doctor_gate_free before doctor_gate_stop");
 	event_free(g->timer);
+	config_free(g->cfg);
 	free(g->table.v);
 	free(g->dbpath);
 	free(g);

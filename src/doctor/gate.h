@@ -21,10 +21,17 @@ struct doctor_gate;
  * doctor_gate_new - a gate for cfg whose runs use the database at dbpath
  * and report back through mb on base's loop; the verdicts stored by earlier
  * runs are read from st (the loop's connection) and apply until the first
- * run of this one ends. It starts that run.
+ * run of this one ends. It starts that run. Each run keeps a reference to
+ * the configuration it started with.
  */
 struct doctor_gate *doctor_gate_new(const struct config *cfg, const char *dbpath,
     struct event_base *base, struct mailbox *mb, struct store *st);
+
+/*
+ * doctor_gate_set_config - after a reload: runs from now on use cfg (a
+ * reference is taken), and one starts. NULL g is allowed.
+ */
+void doctor_gate_set_config(struct doctor_gate *g, const struct config *cfg);
 
 /* doctor_gate_refresh - check every domain again now (after the run in progress, if any). */
 void doctor_gate_refresh(struct doctor_gate *g);

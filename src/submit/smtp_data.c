@@ -56,7 +56,7 @@ check_ready(struct session *s, const struct hdr_from *hf)
 		if ((d = addr_domain(hf->addrs[i])) == NULL ||
 		    doctor_gate_check(s->srv->gate, d, &r) == REPLY_OK)
 			continue;
-		if (!s->srv->cfg->require_ready) {
+		if (!s->cfg->require_ready) {
 			log_warn("%s: not ready: %d %s %s; relayed anyway (require-ready no)", s->qid,
 			    r.code, r.status, r.text);
 			return true;

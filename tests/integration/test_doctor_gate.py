@@ -125,3 +125,28 @@ def test_refresh_without_a_daemon(tmp_path):
         assert p.returncode == 1 and "no daemon is running" in p.stderr
     finally:
         dns.stop()
+
+
+def test_reload_changes_what_the_gate_checks(tmp_path, tls_material):
+    """relay-ip changed by `hikyaku reload`: the gate checks again at once with it."""
+    dns = start_dns(str(tmp_path / "dns"), RECORDS +
+                    [("broken.example", "TXT", "v=spf1 ip4:198.18.0.5 -all")])
+    relay = None
+    try:
+        relay = make_relay(str(tmp_path / "relay"), dns, tls_material, require_ready="yes",
+                           route="* 127.0.0.1:9", relay_ip="198.18.0.99")
+        relay.add_account(ALICE[0], ALICE[1], ["@broken.example"])
+        relay.start()
+        refresh(relay)
+        r = send(relay, "broken.example")
+        assert r.code == 550 and "198.18.0.99" in r.text, r
+        relay.configure(relay_ip="198.18.0.5")
+        mark = relay.mark()
+        p = relay.cli("reload", check=False)
+        assert p.returncode == 0, p.stdout + p.stderr
+        assert relay.wait_log(r"doctor: broken\.example: ready", timeout=20, since=mark)
+        assert send(relay, "broken.example").code == 250
+    finally:
+        if relay is not None:
+            relay.cleanup()
+        dns.stop()
