@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 
@@ -184,6 +185,31 @@ def smtp_source(target, messages, sessions=20, size=4096, rcpt="rcpt@example.net
     return time.monotonic() - t0
 
 
+_bound_users = set()
+
+
+def private_users(d, users):
+    """System users that exist only in this benchmark's mount namespace: a
+    copy of /etc/passwd and /etc/group with them added, bound over the real
+    ones (the host's files are never changed)."""
+    missing = [(u, uid) for u, uid in users
+               if u not in _bound_users and
+               subprocess.run(["id", u], capture_output=True).returncode != 0]
+    if not missing:
+        return
+    os.makedirs(d, exist_ok=True)
+    for name in ("passwd", "group"):
+        copy = os.path.join(d, name)
+        shutil.copy("/etc/" + name, copy)
+        with open(copy, "a") as f:
+            for user, uid in missing:
+                f.write("%s:x:%d:%d::/nonexistent:/usr/sbin/nologin\n" % (user, uid, uid)
+                        if name == "passwd" else "%s:x:%d:\n" % (user, uid))
+        os.chmod(copy, 0o644)
+        run(["mount", "--bind", copy, "/etc/" + name])
+    _bound_users.update(u for u, _ in missing)
+
+
 def self_signed(d, cn):
     cert, key = os.path.join(d, "cert.pem"), os.path.join(d, "key.pem")
     run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out",
@@ -194,6 +220,28 @@ def self_signed(d, cn):
 # ---------------------------------------------------------------------------
 # relays
 # ---------------------------------------------------------------------------
+
+class LocalDNS:
+    """A DNS server on 127.0.0.53:53 that knows no names (every query gets an
+    answer at once, NXDOMAIN), and /etc/resolv.conf pointing at it in this
+    mount namespace only: relays that ask DNS on their own (OpenSMTPD, Exim,
+    Haraka) get quick answers, as they would on a real host, instead of a
+    resolver that is not there. hikyaku and Postfix are configured not to ask."""
+
+    def __init__(self, d):
+        sys.path.insert(0, os.path.join(ROOT, "tests", "integration"))
+        from testdns import TestDNS
+        self.dns = TestDNS(os.path.join(d, "dns"), [], addr="127.0.0.53", port=53).start()
+        conf = os.path.join(d, "resolv.conf")
+        with open(conf, "w") as f:
+            f.write("nameserver 127.0.0.53\n")
+        os.chmod(conf, 0o644)
+        run(["mount", "--bind", conf, "/etc/resolv.conf"])
+
+    def stop(self):
+        subprocess.run(["umount", "/etc/resolv.conf"], capture_output=True)
+        self.dns.stop()
+
 
 class Relay:
     name = "?"
@@ -389,12 +437,10 @@ class OpenSMTPD(Relay):
         self.d = os.path.join(d, self.name)
         os.makedirs(self.d)
         self.bin = os.path.join(MTAS, "opensmtpd/usr/sbin/smtpd")
-        for user in ("opensmtpd", "opensmtpq"):
-            if subprocess.run(["id", user], capture_output=True).returncode != 0:
-                run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                     "--shell", "/usr/sbin/nologin", user])
+        private_users(os.path.join(self.d, "etc"), [("opensmtpd", 990), ("opensmtpq", 991)])
         spool = os.path.join(self.d, "spool")
         os.makedirs(spool)
+        os.chmod(spool, 0o711)
         os.makedirs("/var/spool/smtpd", exist_ok=True)
         run(["mount", "--bind", spool, "/var/spool/smtpd"])
         self.port = free_port()
@@ -435,9 +481,7 @@ class Exim(Relay):
         for sub in ("spool", "log"):
             os.makedirs(os.path.join(self.d, sub))
         self.bin = os.path.join(MTAS, "exim4/usr/sbin/exim4")
-        if subprocess.run(["id", "Debian-exim"], capture_output=True).returncode != 0:
-            run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
-                 "--shell", "/usr/sbin/nologin", "Debian-exim"])
+        private_users(os.path.join(self.d, "etc"), [("Debian-exim", 992)])
         for sub in ("spool", "log"):
             shutil.chown(os.path.join(self.d, sub), "Debian-exim", "Debian-exim")
         os.chmod(self.d, 0o755)
@@ -446,6 +490,7 @@ class Exim(Relay):
         self.conf = os.path.join(self.d, "exim.conf")
         with open(self.conf, "w") as f:
             f.write("""primary_hostname = exim.bench
+exim_path = {bin}
 spool_directory = {d}/spool
 log_file_path = {d}/log/%slog
 daemon_smtp_ports = {port}
@@ -470,8 +515,18 @@ remote_smtp:
   port = {sport}
 begin retry
 * * F,2h,15m
-""".format(d=self.d, port=self.port, host=host, sport=port))
+""".format(d=self.d, bin=self.bin, port=self.port, host=host, sport=port))
         os.chmod(self.conf, 0o644)
+        # Exim keeps root for an alternate config only if it is listed in
+        # /etc/exim4/trusted_configs: a directory holding that list is bound
+        # over /etc/exim4 in this mount namespace (the mount point is made
+        # if missing; nothing else is written outside the work directory).
+        etc = os.path.join(self.d, "etc-exim4")
+        os.makedirs(etc)
+        with open(os.path.join(etc, "trusted_configs"), "w") as f:
+            f.write(self.conf + "\n")
+        os.makedirs("/etc/exim4", exist_ok=True)
+        run(["mount", "--bind", etc, "/etc/exim4"])
 
     def start(self):
         self.proc = subprocess.Popen([self.bin, "-C", self.conf, "-bdf", "-q30m"],
@@ -479,6 +534,11 @@ begin retry
                                      stderr=subprocess.STDOUT, start_new_session=True)
         wait_port("127.0.0.1", self.port)
         return "127.0.0.1:%d" % self.port
+
+
+    def stop(self):
+        super().stop()
+        subprocess.run(["umount", "/etc/exim4"], capture_output=True)
 
 
 class Haraka(Relay):

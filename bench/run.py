@@ -59,15 +59,30 @@ def section_relay(d, args, variants):
     try:
         for r in range(args.rounds):
             for label, cls, kw in variants:
-                x = relay_round(cls, os.path.join(d, "r%d" % r), sink, args, **kw)
+                try:
+                    x = relay_round(cls, os.path.join(d, "r%d" % r), sink, args, **kw)
+                except (subprocess.CalledProcessError, subprocess.TimeoutExpired,
+                        SystemExit) as e:
+                    if cls in (B.Hikyaku, B.Postfix):
+                        raise
+                    print("  round %d %-24s failed: %s" % (r + 1, label, e), flush=True)
+                    res[label].append(dict(error=str(e)))
+                    continue
                 res[label].append(x)
                 print("  round %d %-24s accepted %6.0f msg/s  end to end %6.0f msg/s  PSS %5.1f MiB"
                       % (r + 1, label, x["accepted"], x["e2e"], x["pss_kib"] / 1024), flush=True)
     finally:
         sink.stop()
-    return {k: dict(accepted=B.median([x["accepted"] for x in v]),
-                    e2e=B.median([x["e2e"] for x in v]),
-                    pss_kib=max(x["pss_kib"] for x in v)) for k, v in res.items()}
+    out = {}
+    for k, v in res.items():
+        ok = [x for x in v if "error" not in x]
+        if not ok:
+            out[k] = dict(error=v[0]["error"] if v else "not run")
+            continue
+        out[k] = dict(accepted=B.median([x["accepted"] for x in ok]),
+                      e2e=B.median([x["e2e"] for x in ok]),
+                      pss_kib=max(x["pss_kib"] for x in ok), failed_rounds=len(v) - len(ok))
+    return out
 
 
 def submit_one(relay, sessions, messages, size):
@@ -238,6 +253,7 @@ def main():
     os.chmod(d, 0o755)          # Postfix's and OpenDKIM's daemons run as their own users
     results = dict(date=time.strftime("%Y-%m-%d"), machine=machine(), args=vars(args))
     print("hikyaku benchmark, %s, %s" % (results["date"], results["machine"]), flush=True)
+    dns = B.LocalDNS(d)
     try:
         if "relay" in args.sections:
             print("== relay: accept and end to end", flush=True)
@@ -261,6 +277,7 @@ def main():
             print("== memory", flush=True)
             results["memory"] = section_memory(os.path.join(d, "memory"), args)
     finally:
+        dns.stop()
         if os.environ.get("BENCH_KEEP") != "1":
             shutil.rmtree(d, ignore_errors=True)
     if args.json:
