@@ -71,7 +71,7 @@ int cli_dkim_check(const struct config *cfg);
  */
 struct store *cli_open_store(const struct config *cfg);
 
-/* cli_usage - print "usage: hikyaku TEXT" on stderr; returns 2. */
+/* cli_usage - print "usage: hikyaku TEXT" on stderr, TEXT translated (mark it N_()); returns 2. */
 int cli_usage(const char *text);
 
 /*

@@ -192,9 +192,9 @@ account_trust(struct config *cfg, const char *name, const char *cidr, bool add)
 int
 cli_account(struct config *cfg, int argc, char **argv)
 {
-	static const char use[] = "account add|passwd NAME [--generate] [--home-config MTA"
-	    " [--relay HOST:PORT] [--tls|--starttls] [--ca-file FILE]] | del NAME | list |"
-	    " trust|untrust NAME CIDR | limit NAME N/PERIOD|none";
+	static const char *const use = N_("account add|passwd NAME [--generate] [--home-config"
+	    " MTA [--relay HOST:PORT] [--tls|--starttls] [--ca-file FILE]] | del NAME | list |"
+	    " trust|untrust NAME CIDR | limit NAME N/PERIOD|none");
 	struct cli_home_opts ho = { 0 };
 	bool gen = false;
 	struct store *st;
@@ -234,7 +234,8 @@ print_grant(void *arg, const char *const *cols, int ncols)
 int
 cli_grant(struct config *cfg, int argc, char **argv)
 {
-	static const char use[] = "grant add|del NAME user@example.jp|@example.jp | list [NAME]";
+	static const char *const use = N_("grant add|del NAME user@example.jp|@example.jp |"
+	    " list [NAME]");
 	struct store *st;
 	char pattern[ADDR_MAX + 2];
 

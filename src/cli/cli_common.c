@@ -18,7 +18,7 @@
 int
 cli_usage(const char *text)
 {
-	fprintf(stderr, _("usage: hikyaku %s\n"), text);
+	fprintf(stderr, _("usage: hikyaku %s\n"), _(text));
 	return 2;
 }
 

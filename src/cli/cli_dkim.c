@@ -27,14 +27,13 @@
 #define TXT_CHUNK 255		/* bytes per quoted string in a TXT record */
 #define MAX_DOMAINS 1024	/* granted domains checked by check-config */
 
-static const char use[] = "dkim keygen DOMAIN [--selector S] [--algo rsa|ed25519]"
-    " [--bits 2048|3072] | list [DOMAIN] | show DOMAIN SELECTOR | del DOMAIN SELECTOR";
+static const char *const use = N_("dkim keygen DOMAIN [--selector S] [--algo rsa|ed25519]"
+    " [--bits 2048|3072] | list [DOMAIN] | show DOMAIN SELECTOR | del DOMAIN SELECTOR");
 
 static int
 usage(void)
 {
-	fprintf(stderr, _("usage: hikyaku %s\n"), use);
-	return 2;
+	return cli_usage(use);
 }
 
 /* lower_copy - s lower-cased into out; false when it does not fit. */

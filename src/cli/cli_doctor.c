@@ -7,6 +7,10 @@
  *
  * Exit status: 0 when nothing fails, 1 when something fails (or the
  * daemon's verdict is not "ready"), 2 on usage errors.
+ *
+ * What it prints follows the locale, JSON's "message" and "fix" included;
+ * JSON's keys, the area and status tokens, the records to publish and the
+ * daemon's verdicts (English: they are its SMTP replies) stay as they are.
  */
 #include <ctype.h>
 #include <errno.h>
@@ -24,11 +28,13 @@
 #include "dkim/dkim.h"
 #include "doctor/doctor.h"
 #include "doctor/report.h"
+#include "lib/i18n.h"
 #include "lib/util.h"
 
 #define REFRESH_WAIT_MS 120000	/* how long --refresh waits for the daemon */
 
-static const char use[] = "doctor [DOMAIN...] [--relay-ip IP]... [--json] [--refresh]";
+static const char *const use = N_("doctor [DOMAIN...] [--relay-ip IP]... [--json]"
+    " [--refresh]");
 
 struct doctor_args {
 	const char *domains[DOCTOR_DOMAINS_MAX];
@@ -59,7 +65,7 @@ parse_args(int argc, char **argv, struct doctor_args *a)
 			a->refresh = true;
 		else if (strcmp(argv[i], "--relay-ip") == 0 && i + 1 < argc) {
 			if (a->nips == DOCTOR_IPS_MAX) {
-				fprintf(stderr, "hikyaku: doctor: at most %d --relay-ip\n",
+				fprintf(stderr, _("hikyaku: doctor: at most %d --relay-ip\n"),
 				    DOCTOR_IPS_MAX);
 				return -1;
 			}
@@ -90,19 +96,50 @@ norm_domain(const char *d, char *out, size_t outsz)
 
 /* --- output --- */
 
+/*
+ * utf8_len - the length of the well-formed UTF-8 sequence (RFC 3629: no
+ * overlong forms, no surrogates, at most U+10FFFF) of two or more bytes
+ * at s; 0 when there is none.
+ */
+static size_t
+utf8_len(const unsigned char *s)
+{
+	size_t n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 :
+	    s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
+	unsigned char lo = 0x80, hi = 0xbf;
+
+	if (s[0] == 0xe0)
+		lo = 0xa0;
+	else if (s[0] == 0xed)
+		hi = 0x9f;
+	else if (s[0] == 0xf0)
+		lo = 0x90;
+	else if (s[0] == 0xf4)
+		hi = 0x8f;
+	for (size_t i = 1; i < n; i++, lo = 0x80, hi = 0xbf)
+		if (s[i] < lo || s[i] > hi)
+			return 0;
+	return n;
+}
+
+/* json_string - s as a JSON string: UTF-8 (a translation) passes, other bytes are escaped. */
 static void
 json_string(FILE *f, const char *s)
 {
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n;
 
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20 || c >= 0x7f)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
+	fputc('"', f);
+	while (*p) {
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p++);
+		else if (*p >= 0x20 && *p < 0x7f)
+			fputc(*p++, f);
+		else if ((n = utf8_len(p)) > 0) {
+			fwrite(p, 1, n, f);
+			p += n;
+		} else
+			fprintf(f, "\\u%04x", *p++);
 	}
 	fputc('"', f);
 }
@@ -135,19 +172,51 @@ print_json(const struct doctor_report *r)
 	printf("}}\n");
 }
 
-/* print_ago - the daemon's verdict and its age: one whole sentence per unit and state. */
+/*
+ * print_ago - the daemon's verdict and its age: one whole sentence per unit
+ * and state. what is the domain when ready, else the daemon's reply text.
+ */
 static void
 print_ago(int unit, long long n, bool ready, const char *what)
 {
+	unsigned long k = (unsigned long)n;
+
 	switch (unit * 2 + ready) {
-	case 0: printf("  The daemon's last verdict, %lld seconds ago: %s.\n", n, what); break;
-	case 1: printf("  The daemon's last verdict, %lld seconds ago: %s is ready.\n", n, what); break;
-	case 2: printf("  The daemon's last verdict, %lld minutes ago: %s.\n", n, what); break;
-	case 3: printf("  The daemon's last verdict, %lld minutes ago: %s is ready.\n", n, what); break;
-	case 4: printf("  The daemon's last verdict, %lld hours ago: %s.\n", n, what); break;
-	case 5: printf("  The daemon's last verdict, %lld hours ago: %s is ready.\n", n, what); break;
-	case 6: printf("  The daemon's last verdict, %lld days ago: %s.\n", n, what); break;
-	default: printf("  The daemon's last verdict, %lld days ago: %s is ready.\n", n, what); break;
+	case 0:
+		/* TRANSLATORS: the age of the daemon's verdict, then the verdict: its
+		 * reply text (English: it is an SMTP reply). */
+		printf(ngettext("The daemon's last verdict, %lld second ago: %s.",
+		    "The daemon's last verdict, %lld seconds ago: %s.", k), n, what);
+		break;
+	case 1:
+		/* TRANSLATORS: the age of the daemon's verdict, then the domain. */
+		printf(ngettext("The daemon's last verdict, %lld second ago: %s is ready.",
+		    "The daemon's last verdict, %lld seconds ago: %s is ready.", k), n, what);
+		break;
+	case 2:
+		printf(ngettext("The daemon's last verdict, %lld minute ago: %s.",
+		    "The daemon's last verdict, %lld minutes ago: %s.", k), n, what);
+		break;
+	case 3:
+		printf(ngettext("The daemon's last verdict, %lld minute ago: %s is ready.",
+		    "The daemon's last verdict, %lld minutes ago: %s is ready.", k), n, what);
+		break;
+	case 4:
+		printf(ngettext("The daemon's last verdict, %lld hour ago: %s.",
+		    "The daemon's last verdict, %lld hours ago: %s.", k), n, what);
+		break;
+	case 5:
+		printf(ngettext("The daemon's last verdict, %lld hour ago: %s is ready.",
+		    "The daemon's last verdict, %lld hours ago: %s is ready.", k), n, what);
+		break;
+	case 6:
+		printf(ngettext("The daemon's last verdict, %lld day ago: %s.",
+		    "The daemon's last verdict, %lld days ago: %s.", k), n, what);
+		break;
+	default:
+		printf(ngettext("The daemon's last verdict, %lld day ago: %s is ready.",
+		    "The daemon's last verdict, %lld days ago: %s is ready.", k), n, what);
+		break;
 	}
 }
 
@@ -176,36 +245,62 @@ print_daemon_verdict(const struct verdicts *v, const char *domain)
 		if (strcmp(v->v[i].domain, domain) != 0)
 			continue;
 		unit = age(util_now_us() / 1000 - v->v[i].checked, &n);
+		fputs("  ", stdout);
 		print_ago(unit, n, v->v[i].state == GATE_READY, v->v[i].state == GATE_READY ?
 		    domain : v->v[i].reason);
+		fputc('\n', stdout);
 		return;
 	}
+}
+
+/* status_label - pass, warn, fail in the user's language (JSON keeps the tokens). */
+static const char *
+status_label(enum doctor_status st)
+{
+	switch (st) {
+	case DOCTOR_PASS:
+		/* TRANSLATORS: the status of one of doctor's checks, in a column 4
+		 * wide (two Japanese characters fit). */
+		return _("pass");
+	case DOCTOR_WARN:
+		return _("warn");
+	case DOCTOR_FAIL:
+		break;
+	}
+	return _("fail");
+}
+
+static void
+print_heading(const struct doctor_report *r)
+{
+	char ips[DOCTOR_IPS_MAX * 50] = "";
+	size_t o = 0;
+
+	for (size_t i = 0; i < r->nips; i++)
+		o += (size_t)snprintf(ips + o, sizeof(ips) - o, "%s%s", i ? ", " : "", r->ip[i]);
+	if (r->nips == 0)
+		printf(_("%s (relay addresses unknown)\n"), r->domain);
+	else
+		/* TRANSLATORS: the domain, then the relay's addresses (a list). */
+		printf(ngettext("%s (relay address %s)\n", "%s (relay addresses %s)\n",
+		    (unsigned long)r->nips), r->domain, ips);
 }
 
 static void
 print_text(const struct doctor_report *r, const struct verdicts *v)
 {
-	char summary[2048];
-	size_t i;
+	char summary[4096];
 
-	char ips[DOCTOR_IPS_MAX * 50] = "";
-	size_t o = 0;
-
-	for (i = 0; i < r->nips; i++)
-		o += (size_t)snprintf(ips + o, sizeof(ips) - o, "%s%s", i ? ", " : "", r->ip[i]);
-	if (r->nips == 0)
-		printf("%s (relay addresses unknown)\n", r->domain);
-	else if (r->nips == 1)
-		printf("%s (relay address %s)\n", r->domain, ips);
-	else
-		printf("%s (relay addresses %s)\n", r->domain, ips);
-	for (i = 0; i < r->nchecks; i++) {
+	print_heading(r);
+	for (size_t i = 0; i < r->nchecks; i++) {
 		const struct doctor_check *c = &r->checks[i];
 
-		printf("  %-4s  %-8s %s\n", doctor_status_name(c->status), doctor_area_name(c->area),
-		    c->message);
+		fputs("  ", stdout);
+		i18n_fputs_pad(status_label(c->status), 4, stdout);
+		printf("  %-8s %s\n", doctor_area_name(c->area), c->message);
 		if (c->fix[0])
-			printf("                 fix: %s\n", c->fix);
+			/* TRANSLATORS: the label before a check's fix (what to publish or do). */
+			printf("%17s%s %s\n", "", _("fix:"), c->fix);
 	}
 	doctor_readiness(r, summary, sizeof(summary));
 	for (char *line = strtok(summary, "\n"); line != NULL; line = strtok(NULL, "\n"))
@@ -274,9 +369,10 @@ all_granted(struct store *st, char (*d)[DNS_NAME_MAX + 1], size_t nd)
 		for (k = 0; k < ng && strcmp(g[k], d[i]) != 0; k++)
 			;
 		if (k >= ng) {
-			fprintf(stderr, "hikyaku: doctor --refresh: no grant covers %s, and the daemon"
-			    " checks only granted domains; run \"hikyaku doctor %s\" to check it"
-			    " now\n", d[i], d[i]);
+			/* TRANSLATORS: the domain, twice. */
+			fprintf(stderr, _("hikyaku: doctor --refresh: no grant covers %s, and the"
+			    " daemon checks only granted domains; run \"hikyaku doctor %s\" to check"
+			    " it now\n"), d[i], d[i]);
 			ok = false;
 		}
 	}
@@ -294,33 +390,39 @@ refresh(const struct config *cfg, struct store *st, char (*d)[DNS_NAME_MAX + 1],
 	int rc = 0;
 
 	if (cfg->builtin) {
-		fprintf(stderr, "hikyaku: doctor --refresh: the daemon runs no readiness checks on"
-		    " the built-in configuration; run \"hikyaku doctor\" without --refresh\n");
+		fputs(_("hikyaku: doctor --refresh: the daemon runs no readiness checks on the"
+		    " built-in configuration; run \"hikyaku doctor\" without --refresh\n"), stderr);
 		return 1;
 	}
 	if (pid <= 0) {
-		fprintf(stderr, "hikyaku: doctor --refresh: no daemon is running on spool %s;"
-		    " run \"hikyaku doctor\" without --refresh to check now\n", cfg->spool);
+		fprintf(stderr, _("hikyaku: doctor --refresh: no daemon is running on spool %s;"
+		    " run \"hikyaku doctor\" without --refresh to check now\n"), cfg->spool);
 		return 1;
 	}
 	if (!all_granted(st, d, nd))
 		return 1;
 	if (kill(pid, SIGUSR1) == -1) {
-		fprintf(stderr, "hikyaku: doctor --refresh: cannot signal the daemon (pid %d): %s\n",
-		    (int)pid, strerror(errno));
+		fprintf(stderr, _("hikyaku: doctor --refresh: cannot signal the daemon (pid %d):"
+		    " %s\n"), (int)pid, strerror(errno));
 		return 1;
 	}
 	if (!wait_fresh(st, v, d, nd, since)) {
-		fprintf(stderr, "hikyaku: doctor --refresh: the daemon (pid %d) gave no new verdict"
-		    " within %d seconds; see its log\n", (int)pid, REFRESH_WAIT_MS / 1000);
+		fprintf(stderr, _("hikyaku: doctor --refresh: the daemon (pid %d) gave no new"
+		    " verdict within %d seconds; see its log\n"), (int)pid, REFRESH_WAIT_MS / 1000);
 		return 1;
 	}
 	for (i = 0; i < nd; i++) {
 		find_fresh(v, d[i], since, &at);
 		if (v->v[at].state == GATE_READY)
-			printf("%s: ready\n", d[i]);
+			printf(_("%s: ready\n"), d[i]);
+		else if (v->v[at].state == GATE_NOT_READY)
+			/* TRANSLATORS: the domain, then the daemon's verdict: its reply text
+			 * (English: it is an SMTP reply). */
+			printf(_("%s: not-ready: %s\n"), d[i], v->v[at].reason);
 		else
-			printf("%s: %s: %s\n", d[i], gate_state_name(v->v[at].state), v->v[at].reason);
+			/* TRANSLATORS: the domain, then the daemon's verdict: its reply text
+			 * (English: it is an SMTP reply). */
+			printf(_("%s: unknown: %s\n"), d[i], v->v[at].reason);
 		rc |= v->v[at].state != GATE_READY;
 	}
 	return rc;
@@ -335,17 +437,18 @@ domains(const struct doctor_args *a, struct store *st, char (*d)[DNS_NAME_MAX + 
 
 	for (size_t i = 0; i < a->ndomains; i++)
 		if (!norm_domain(a->domains[i], d[i], DNS_NAME_MAX + 1)) {
-			fprintf(stderr, "hikyaku: doctor: %s is not a domain name (expected"
-			    " example.jp)\n", a->domains[i]);
+			fprintf(stderr, _("hikyaku: doctor: %s is not a domain name (expected"
+			    " example.jp)\n"), a->domains[i]);
 			return -2;
 		}
 	if (a->ndomains > 0)
 		return (int)a->ndomains;
 	if ((n = doctor_domains(st, d, DOCTOR_DOMAINS_MAX)) == -1)
-		fprintf(stderr, "hikyaku: doctor: cannot read the grants: %s\n", store_errmsg(st));
+		fprintf(stderr, _("hikyaku: doctor: cannot read the grants: %s\n"),
+		    store_errmsg(st));
 	else if (n == 0)
-		fprintf(stderr, "hikyaku: doctor: no grant covers a domain yet; name one:"
-		    " hikyaku doctor example.jp\n");
+		fputs(_("hikyaku: doctor: no grant covers a domain yet; name one: hikyaku doctor"
+		    " example.jp\n"), stderr);
 	return n > 0 ? n : -1;
 }
 

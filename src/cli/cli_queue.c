@@ -97,7 +97,8 @@ queue_bounce(struct config *cfg, struct store *st, const char *id)
 int
 cli_queue(struct config *cfg, int argc, char **argv)
 {
-	static const char use[] = "queue list | show ID | flush | retry ID | delete ID | bounce ID";
+	static const char *const use = N_("queue list | show ID | flush | retry ID | delete ID |"
+	    " bounce ID");
 	struct store *st;
 	enum store_result r;
 	int count = 0;

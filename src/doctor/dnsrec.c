@@ -2,7 +2,8 @@
  * dnsrec.c - tag=value records from DNS (DMARC, DKIM keys, MTA-STS,
  * TLS-RPT) and the organizational domain. Pure: one tag-list scanner
  * (RFC 6376 section 3.2, which RFC 7489, 8461 and 8460 share in substance)
- * under four small record grammars.
+ * under four small record grammars. What is wrong with a record is said
+ * for people, through gettext (English unless the program set a locale).
  */
 #include <ctype.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <strings.h>
 
 #include "doctor/dnsrec.h"
+#include "lib/i18n.h"
 
 #define TAGS_MAX 32		/* distinct tags of one record */
 
@@ -52,8 +54,8 @@ tags_split(const char *s, size_t len, struct tag *t, char *err, size_t errsz)
 
 	for (k = 0; k < len; k++)
 		if (((unsigned char)s[k] < 0x20 && !is_ws(s[k])) || (unsigned char)s[k] >= 0x7f)
-			return derr(err, errsz, "the record holds a byte that is not printable ASCII"
-			    " (at offset %zu)", k);
+			return derr(err, errsz, _("the record holds a byte that is not printable ASCII"
+			    " (at offset %zu)"), k);
 	while (i < len) {
 		size_t start = i, end, eq;
 
@@ -69,10 +71,10 @@ tags_split(const char *s, size_t len, struct tag *t, char *err, size_t errsz)
 		for (eq = start; eq < end && s[eq] != '='; eq++)
 			;
 		if (eq == end)
-			return derr(err, errsz, "\"%.*s\" is not a tag=value pair", (int)(end - start),
+			return derr(err, errsz, _("\"%.*s\" is not a tag=value pair"), (int)(end - start),
 			    s + start);
 		if (n == TAGS_MAX)
-			return derr(err, errsz, "the record has more than %d tags", TAGS_MAX);
+			return derr(err, errsz, _("the record has more than %d tags"), TAGS_MAX);
 		t[n].name = s + start;
 		for (t[n].nlen = eq - start; t[n].nlen > 0 && is_ws(t[n].name[t[n].nlen - 1]);)
 			t[n].nlen--;
@@ -80,20 +82,20 @@ tags_split(const char *s, size_t len, struct tag *t, char *err, size_t errsz)
 			t[n].val++;
 		t[n].vlen = (size_t)(s + end - t[n].val);
 		if (t[n].nlen == 0 || !isalpha((unsigned char)t[n].name[0]))
-			return derr(err, errsz, "\"%.*s\" is not a valid tag name", (int)t[n].nlen,
+			return derr(err, errsz, _("\"%.*s\" is not a valid tag name"), (int)t[n].nlen,
 			    t[n].name);
 		for (k = 0; k < t[n].nlen; k++)
 			if (!isalnum((unsigned char)t[n].name[k]) && t[n].name[k] != '_')
-				return derr(err, errsz, "\"%.*s\" is not a valid tag name",
+				return derr(err, errsz, _("\"%.*s\" is not a valid tag name"),
 				    (int)t[n].nlen, t[n].name);
 		for (k = 0; k < t[n].vlen; k++)
 			if (((unsigned char)t[n].val[k] < 0x21 || (unsigned char)t[n].val[k] > 0x7e) &&
 			    !is_ws(t[n].val[k]))
-				return derr(err, errsz, "the value of %.*s= holds a byte that is not"
-				    " printable ASCII", (int)t[n].nlen, t[n].name);
+				return derr(err, errsz, _("the value of %.*s= holds a byte that is not"
+				    " printable ASCII"), (int)t[n].nlen, t[n].name);
 		for (k = 0; k < n; k++)
 			if (t[k].nlen == t[n].nlen && strncmp(t[k].name, t[n].name, t[n].nlen) == 0)
-				return derr(err, errsz, "the tag %.*s= appears twice", (int)t[n].nlen,
+				return derr(err, errsz, _("the tag %.*s= appears twice"), (int)t[n].nlen,
 				    t[n].name);
 		n++;
 	}
@@ -200,8 +202,10 @@ parse_uris(const struct tag *t, const char *const *schemes, char out[][DNSREC_UR
 			ok = e - s > strlen(schemes[k]) &&
 			    strncasecmp(t->val + s, schemes[k], strlen(schemes[k])) == 0;
 		if (!ok)
-			return derr(err, errsz, "\"%.*s\" in %.*s= is not a %s URI", (int)(e - s),
-			    t->val + s, (int)t->nlen, t->name, schemes[1] ? "mailto: or https:" :
+			/* TRANSLATORS: the URI, the tag (rua or ruf), then the schemes
+			 * allowed: "mailto:" or "mailto: or https:". */
+			return derr(err, errsz, _("\"%.*s\" in %.*s= is not a %s URI"), (int)(e - s),
+			    t->val + s, (int)t->nlen, t->name, schemes[1] ? _("mailto: or https:") :
 			    "mailto:");
 		if (*n < DNSREC_URIS && out != NULL)
 			snprintf(out[*n], DNSREC_URI_MAX, "%.*s", (int)(e - s), t->val + s);
@@ -222,19 +226,19 @@ dmarc_tag(const struct tag *t, struct dmarc_record *out, bool *sp_given, char *e
 		out->p_given = parse_policy(t, &out->p) == 0;
 	else if (is_tag(t, "sp")) {
 		if (parse_policy(t, &out->sp) == -1)
-			return derr(err, errsz, "sp=%.*s is not none, quarantine or reject",
+			return derr(err, errsz, _("sp=%.*s is not none, quarantine or reject"),
 			    (int)t->vlen, t->val);
 		*sp_given = true;
 	} else if (is_tag(t, "adkim") || is_tag(t, "aspf")) {
 		if (!val_is(t, "r") && !val_is(t, "s"))
-			return derr(err, errsz, "%.*s=%.*s is not r or s", (int)t->nlen, t->name,
+			return derr(err, errsz, _("%.*s=%.*s is not r or s"), (int)t->nlen, t->name,
 			    (int)t->vlen, t->val);
 		*(is_tag(t, "adkim") ? &out->strict_dkim : &out->strict_spf) = val_is(t, "s");
 	} else if (is_tag(t, "pct")) {
 		for (k = 0; k < t->vlen && k < 4 && isdigit((unsigned char)t->val[k]); k++)
 			v = v * 10 + (unsigned)(t->val[k] - '0');
 		if (t->vlen == 0 || k != t->vlen || v > 100)
-			return derr(err, errsz, "pct=%.*s is not a number from 0 to 100",
+			return derr(err, errsz, _("pct=%.*s is not a number from 0 to 100"),
 			    (int)t->vlen, t->val);
 		out->pct = (int)v;
 	} else if (is_tag(t, "rua"))
@@ -254,19 +258,19 @@ dmarc_parse(const char *txt, size_t len, struct dmarc_record *out, char *err, si
 	memset(out, 0, sizeof(*out));
 	out->pct = 100;
 	if (len > DNSREC_MAX)
-		return derr(err, errsz, "the record is longer than %d bytes", DNSREC_MAX);
+		return derr(err, errsz, _("the record is longer than %d bytes"), DNSREC_MAX);
 	if ((n = tags_split(txt, len, t, err, errsz)) == -1)
 		return -1;
 	if (n == 0 || !is_tag(&t[0], "v") || t[0].vlen != 6 || strncmp(t[0].val, "DMARC1", 6) != 0)
-		return derr(err, errsz, "the record does not start with v=DMARC1");
+		return derr(err, errsz, _("the record does not start with v=DMARC1"));
 	for (i = 1; i < n; i++) {
 		p_seen |= is_tag(&t[i], "p");
 		if (dmarc_tag(&t[i], out, &sp_given, err, errsz) == -1)
 			return -1;
 	}
 	if (!out->p_given && out->nrua == 0)
-		return derr(err, errsz, p_seen ? "p= is not none, quarantine or reject" :
-		    "the record has no p= tag");
+		return derr(err, errsz, p_seen ? _("p= is not none, quarantine or reject") :
+		    _("the record has no p= tag"));
 	if (!sp_given)
 		out->sp = out->p;
 	return 0;
@@ -319,33 +323,33 @@ dkim_keyrec_parse(const char *txt, size_t len, struct dkim_keyrec *out, char *er
 
 	memset(out, 0, sizeof(*out));
 	if (len > DNSREC_MAX)
-		return derr(err, errsz, "the record is longer than %d bytes", DNSREC_MAX);
+		return derr(err, errsz, _("the record is longer than %d bytes"), DNSREC_MAX);
 	if ((n = tags_split(txt, len, t, err, errsz)) == -1)
 		return -1;
 	for (i = 0; i < n; i++) {
 		if (is_tag(&t[i], "v") && (i != 0 || t[i].vlen != 5 ||
 		    strncmp(t[i].val, "DKIM1", 5) != 0))
-			return derr(err, errsz, "v= must be the first tag and be DKIM1");
+			return derr(err, errsz, _("v= must be the first tag and be DKIM1"));
 		if (is_tag(&t[i], "k")) {
 			if (val_is(&t[i], "rsa"))
 				out->k = DKIM_KEY_RSA;
 			else if (val_is(&t[i], "ed25519"))
 				out->k = DKIM_KEY_ED25519;
 			else
-				return derr(err, errsz, "k=%.*s is not a key type hikyaku signs"
-				    " with (rsa, ed25519)", (int)t[i].vlen, t[i].val);
+				return derr(err, errsz, _("k=%.*s is not a key type hikyaku signs"
+				    " with (rsa, ed25519)"), (int)t[i].vlen, t[i].val);
 		}
 		if (is_tag(&t[i], "t"))
 			out->testing = has_flag(&t[i], 'y');
 		if (is_tag(&t[i], "p")) {
 			have_p = true;
 			if (b64_strip(&t[i], out->p, sizeof(out->p), &out->plen) == -1)
-				return derr(err, errsz, "p= is not base64");
+				return derr(err, errsz, _("p= is not base64"));
 			out->revoked = out->plen == 0;
 		}
 	}
 	if (!have_p)
-		return derr(err, errsz, "the record has no p= tag (the public key)");
+		return derr(err, errsz, _("the record has no p= tag (the public key)"));
 	return 0;
 }
 
@@ -357,23 +361,23 @@ mtasts_parse(const char *txt, size_t len, char *id, size_t idsz, char *err, size
 	size_t k;
 
 	if (len > DNSREC_MAX)
-		return derr(err, errsz, "the record is longer than %d bytes", DNSREC_MAX);
+		return derr(err, errsz, _("the record is longer than %d bytes"), DNSREC_MAX);
 	if ((n = tags_split(txt, len, t, err, errsz)) == -1)
 		return -1;
 	if (n == 0 || !first_tag_is(txt, len, "v", "STSv1"))
-		return derr(err, errsz, "the record does not start with v=STSv1");
+		return derr(err, errsz, _("the record does not start with v=STSv1"));
 	for (i = 1; i < n; i++) {
 		if (!is_tag(&t[i], "id"))
 			continue;
 		for (k = 0; k < t[i].vlen && isalnum((unsigned char)t[i].val[k]); k++)
 			;
 		if (t[i].vlen == 0 || t[i].vlen > 32 || k != t[i].vlen)
-			return derr(err, errsz, "id=%.*s is not 1 to 32 letters and digits",
+			return derr(err, errsz, _("id=%.*s is not 1 to 32 letters and digits"),
 			    (int)t[i].vlen, t[i].val);
 		snprintf(id, idsz, "%.*s", (int)t[i].vlen, t[i].val);
 		return 0;
 	}
-	return derr(err, errsz, "the record has no id= tag");
+	return derr(err, errsz, _("the record has no id= tag"));
 }
 
 int
@@ -385,11 +389,11 @@ tlsrpt_parse(const char *txt, size_t len, char *err, size_t errsz)
 	int n, i;
 
 	if (len > DNSREC_MAX)
-		return derr(err, errsz, "the record is longer than %d bytes", DNSREC_MAX);
+		return derr(err, errsz, _("the record is longer than %d bytes"), DNSREC_MAX);
 	if ((n = tags_split(txt, len, t, err, errsz)) == -1)
 		return -1;
 	if (n == 0 || !first_tag_is(txt, len, "v", "TLSRPTv1"))
-		return derr(err, errsz, "the record does not start with v=TLSRPTv1");
+		return derr(err, errsz, _("the record does not start with v=TLSRPTv1"));
 	for (i = 1; i < n; i++) {
 		if (!is_tag(&t[i], "rua"))
 			continue;
@@ -397,7 +401,7 @@ tlsrpt_parse(const char *txt, size_t len, char *err, size_t errsz)
 			return -1;
 		return (int)nuri;
 	}
-	return derr(err, errsz, "the record has no rua= tag (where reports go)");
+	return derr(err, errsz, _("the record has no rua= tag (where reports go)"));
 }
 
 /* psl_has - whether a line of the list is exactly rule (prefix, then name[0..n)). */

@@ -3,7 +3,10 @@
  * pure cores (spf.c, dnsrec.c, verdict.c) that asks DNS (dns_sync), reads
  * the local DKIM keys (store, dkim_sign) and writes what it found, with the
  * fix, into a report. Every message is one format string holding whole
- * sentences, so that it can be translated.
+ * sentences, translated (gettext); the records, zone-file lines and
+ * commands a fix names are made apart from it and passed in as data, so
+ * that a translation cannot change them. What the resolver says when DNS
+ * fails stays English: it is also the text of the gate's 451 reply.
  */
 #include <arpa/inet.h>
 #include <ctype.h>
@@ -20,6 +23,7 @@
 #include "dns/dns.h"
 #include "doctor/dnsrec.h"
 #include "doctor/doctor.h"
+#include "lib/i18n.h"
 #include "lib/util.h"
 
 #define PSL_PATH "/usr/share/publicsuffix/public_suffix_list.dat"
@@ -79,18 +83,19 @@ hostname_ips(struct doctor_env *env)
 		if (dns_sync_query(env->dns, h, types[t], env->ans) == DNS_TEMPFAIL && !env->ip_temp) {
 			env->ip_temp = true;
 			util_strlcpy(env->ip_why, env->ans->why, sizeof(env->ip_why));
-			snprintf(env->ip_problem, sizeof(env->ip_problem), "The relay's addresses are"
-			    " unknown: %.200s. Set relay-ip in the configuration, or give --relay-ip.",
-			    env->ans->why);
+			/* TRANSLATORS: %s is the resolver's reason, in English. */
+			snprintf(env->ip_problem, sizeof(env->ip_problem), _("The relay's addresses"
+			    " are unknown: %.200s. Set relay-ip in the configuration, or give"
+			    " --relay-ip."), env->ans->why);
 		}
 		for (size_t i = 0; env->ans->status == DNS_OK && i < env->ans->n; i++)
 			add_ip(env, types[t] == DNS_T_A ? AF_INET : AF_INET6,
 			    (const uint8_t *)dns_answer_data(env->ans, i, &len));
 	}
 	if (env->nips == 0 && env->ip_problem[0] == '\0')
-		snprintf(env->ip_problem, sizeof(env->ip_problem), "The relay's addresses are"
+		snprintf(env->ip_problem, sizeof(env->ip_problem), _("The relay's addresses are"
 		    " unknown: its hostname %s has no A or AAAA record. Publish one, set relay-ip"
-		    " in the configuration, or give --relay-ip.", h);
+		    " in the configuration, or give --relay-ip."), h);
 }
 
 int
@@ -116,7 +121,7 @@ doctor_env_init(struct doctor_env *env, const struct config *cfg, struct store *
 			add_ip(env, ip.family, ip.addr);
 	for (i = 0; i < nips; i++) {
 		if (spf_ip_parse(ips[i], &ip) == -1) {
-			snprintf(err, errsz, "%s is not an IPv4 or IPv6 address", ips[i]);
+			snprintf(err, errsz, _("%s is not an IPv4 or IPv6 address"), ips[i]);
 			doctor_env_free(env);
 			return -1;
 		}
@@ -163,6 +168,23 @@ zone_txt(const char *name, const char *text, char *out, size_t outsz)
 	}
 	if (len == 0 && o < outsz)
 		snprintf(out + o, outsz - o, " \"\"");
+}
+
+/* zone_addr - "NAME. IN A ADDRESS" (or AAAA for an IPv6 ip) into out. */
+static void
+zone_addr(const char *name, const struct spf_ip *ip, const char *addr, char *out,
+    size_t outsz)
+{
+	snprintf(out, outsz, "%s. IN %s %s", name, ip->family == AF_INET ? "A" : "AAAA", addr);
+}
+
+/* zone_mx - "NAME. IN MX 10 <your home mail server's name>" into out. */
+static void
+zone_mx(const char *name, char *out, size_t outsz)
+{
+	/* TRANSLATORS: the placeholder in an MX record to publish: the user puts
+	 * their server's host name there. */
+	snprintf(out, outsz, "%s. IN MX 10 %s", name, _("<your home mail server's name>"));
 }
 
 static enum dns_status
@@ -217,7 +239,8 @@ struct spf_seen {
 	int nrecords;
 	size_t insert_at;		/* of the first IP that did not pass */
 	bool have_insert;
-	char problem[300];
+	char problem[600];
+	bool over_limit;		/* permerror: past the DNS lookup or void limit */
 };
 
 static void
@@ -233,9 +256,10 @@ spf_per_ip(struct doctor_env *env, struct doctor_report *r, struct spf_seen *s)
 			snprintf(s->record, sizeof(s->record), "%s", o->record);
 			s->nrecords = o->nrecords;
 			snprintf(s->problem, sizeof(s->problem), "%s", o->problem);
+			s->over_limit = o->lookups > SPF_LOOKUP_MAX || o->voids > SPF_VOID_MAX;
 		}
-		if (o->result == SPF_TEMPERROR && r->dns_problem[0] == '\0')
-			snprintf(r->dns_problem, sizeof(r->dns_problem), "%s", o->problem);
+		if (o->result == SPF_TEMPERROR && r->dns_problem[0] == '\0')	/* English */
+			util_strlcpy(r->dns_problem, o->problem, sizeof(r->dns_problem));
 		if (o->result != SPF_PASS && o->result != SPF_TEMPERROR) {
 			if (!s->have_insert)
 				s->insert_at = o->insert_at, s->have_insert = true;
@@ -255,20 +279,26 @@ spf_report_ip(struct doctor_env *env, struct doctor_report *r, size_t i)
 	struct doctor_check *c;
 
 	if (res == SPF_PASS)
-		doctor_add(r, AREA_SPF, DOCTOR_PASS, "SPF authorises %s: the record of %s passes"
-		    " it (matched \"%s\").", env->ip[i], o->term_domain, o->term);
+		/* TRANSLATORS: the relay's address, the domain whose record matched, the
+		 * term that matched (e.g. ip4:198.18.0.5). */
+		doctor_add(r, AREA_SPF, DOCTOR_PASS, _("SPF authorises %s: the record of %s passes"
+		    " it (matched \"%s\")."), env->ip[i], o->term_domain, o->term);
 	else if (res == SPF_TEMPERROR)
-		doctor_add(r, AREA_SPF, DOCTOR_WARN, "SPF for %s could not be checked: %s",
+		/* TRANSLATORS: the relay's address, then the resolver's reason (English). */
+		doctor_add(r, AREA_SPF, DOCTOR_WARN, _("SPF for %s could not be checked: %s"),
 		    env->ip[i], o->problem);
 	else if (o->term[0] != '\0') {
-		c = doctor_add(r, AREA_SPF, DOCTOR_FAIL, "SPF does not authorise %s: the result"
-		    " is %s (matched \"%s\" in the record of %s).", env->ip[i],
+		/* TRANSLATORS: the relay's address, the SPF result (fail, softfail, neutral:
+		 * RFC 7208's words), the term that matched, the domain whose record holds it. */
+		c = doctor_add(r, AREA_SPF, DOCTOR_FAIL, _("SPF does not authorise %s: the result"
+		    " is %s (matched \"%s\" in the record of %s)."), env->ip[i],
 		    spf_result_name(res), o->term, o->term_domain);
 		if (r->spf_fix[0] != '\0')
 			zone_txt(r->domain, r->spf_fix, c->fix, sizeof(c->fix));
 	} else {
-		c = doctor_add(r, AREA_SPF, DOCTOR_FAIL, "SPF does not authorise %s: the result is"
-		    " %s (no mechanism matched).", env->ip[i], spf_result_name(res));
+		/* TRANSLATORS: the relay's address, the SPF result (RFC 7208's word). */
+		c = doctor_add(r, AREA_SPF, DOCTOR_FAIL, _("SPF does not authorise %s: the result is"
+		    " %s (no mechanism matched)."), env->ip[i], spf_result_name(res));
 		if (r->spf_fix[0] != '\0')
 			zone_txt(r->domain, r->spf_fix, c->fix, sizeof(c->fix));
 	}
@@ -379,31 +409,42 @@ spf_record_problem(struct doctor_env *env, struct doctor_report *r, const struct
 {
 	struct doctor_check *c;
 	char mechs[DOCTOR_IPS_MAX * 56], merged[SPF_RECORD_MAX + 1];
+	char rec[SPF_RECORD_MAX + 16], line[SPF_RECORD_MAX + DNS_NAME_MAX + 64];
 
 	ip_mechs(env, r, mechs, sizeof(mechs));
 	if (s->nrecords > 1) {
-		c = doctor_add(r, AREA_SPF, DOCTOR_FAIL, "%s has %d SPF records (TXT records"
+		c = doctor_add(r, AREA_SPF, DOCTOR_FAIL, ngettext("%s has %d SPF record (TXT records"
 		    " starting with v=spf1); receivers treat that as an error (permerror).",
-		    r->domain, s->nrecords);
+		    "%s has %d SPF records (TXT records starting with v=spf1); receivers treat"
+		    " that as an error (permerror).", (unsigned long)s->nrecords), r->domain,
+		    s->nrecords);
 		spf_merge(env, r, merged, sizeof(merged));
 		if (passes_all(env, r->domain, merged))
 			snprintf(r->spf_fix, sizeof(r->spf_fix), "%s", merged);
-		snprintf(c->fix, sizeof(c->fix), "Delete all of them but one, and make that one"
-		    " hold what all of them said, for example: %s. IN TXT \"%s\"", r->domain,
-		    merged);
+		zone_txt(r->domain, merged, line, sizeof(line));
+		/* TRANSLATORS: %s is the record to publish, a zone-file line. */
+		snprintf(c->fix, sizeof(c->fix), _("Delete all of them but one, and make that one"
+		    " hold what all of them said, for example: %s"), line);
 		return;
 	}
-	c = doctor_add(r, AREA_SPF, DOCTOR_FAIL, "The SPF record of %s is unusable (permerror):"
-	    " %s", r->domain, s->problem);
-	if (strstr(s->problem, "DNS lookups") != NULL)
-		snprintf(c->fix, sizeof(c->fix), "Bring the record down to at most 10 DNS"
+	/* TRANSLATORS: the domain, then what is wrong with its record. */
+	c = doctor_add(r, AREA_SPF, DOCTOR_FAIL, _("The SPF record of %s is unusable (permerror):"
+	    " %s"), r->domain, s->problem);
+	if (s->over_limit)
+		/* TRANSLATORS: %s is the SPF terms this relay needs, e.g. ip4:198.18.0.5. */
+		snprintf(c->fix, sizeof(c->fix), _("Bring the record down to at most 10 DNS"
 		    " lookups: replace include: terms by the ip4: and ip6: ranges they stand for,"
-		    " and remove terms for services you no longer use. This relay needs: %s",
+		    " and remove terms for services you no longer use. This relay needs: %s"),
 		    mechs);
-	else
-		snprintf(c->fix, sizeof(c->fix), "Correct or remove the term named above. This"
+	else {
+		snprintf(rec, sizeof(rec), "v=spf1 %s -all", mechs);
+		zone_txt(r->domain, rec, line, sizeof(line));
+		/* TRANSLATORS: the SPF terms this relay needs (e.g. ip4:198.18.0.5), the
+		 * domain, a whole record to publish (a zone-file line). */
+		snprintf(c->fix, sizeof(c->fix), _("Correct or remove the term named above. This"
 		    " relay needs: %s. If this relay is the only way mail leaves %s, this record"
-		    " is enough: %s. IN TXT \"v=spf1 %s -all\"", mechs, r->domain, r->domain, mechs);
+		    " is enough: %s"), mechs, r->domain, line);
+	}
 }
 
 static void
@@ -426,8 +467,9 @@ check_spf(struct doctor_env *env, struct doctor_report *r)
 	char mechs[DOCTOR_IPS_MAX * 56];
 
 	if (env->nips == 0) {
-		doctor_add(r, AREA_SPF, env->ip_temp ? DOCTOR_WARN : DOCTOR_FAIL, "SPF cannot be"
-		    " checked: %s", env->ip_problem);
+		/* TRANSLATORS: %s says why the relay's addresses are unknown. */
+		doctor_add(r, AREA_SPF, env->ip_temp ? DOCTOR_WARN : DOCTOR_FAIL, _("SPF cannot be"
+		    " checked: %s"), env->ip_problem);
 		r->spf_pass = env->ip_temp ? TRI_UNKNOWN : TRI_NO;
 		if (env->ip_temp && r->dns_problem[0] == '\0')
 			util_strlcpy(r->dns_problem, env->ip_why, sizeof(r->dns_problem));
@@ -438,8 +480,8 @@ check_spf(struct doctor_env *env, struct doctor_report *r)
 	ip_mechs(env, r, mechs, sizeof(mechs));
 	if (s->first == SPF_NONE) {
 		snprintf(r->spf_fix, sizeof(r->spf_fix), "v=spf1 %s -all", mechs);
-		c = doctor_add(r, AREA_SPF, DOCTOR_FAIL, "%s has no SPF record, so no address is"
-		    " authorised to send its mail.", r->domain);
+		c = doctor_add(r, AREA_SPF, DOCTOR_FAIL, _("%s has no SPF record, so no address is"
+		    " authorised to send its mail."), r->domain);
 		zone_txt(r->domain, r->spf_fix, c->fix, sizeof(c->fix));
 		goto done;
 	}
@@ -507,73 +549,79 @@ dkim_published(struct doctor_env *env, struct doctor_report *r, const char *name
     const char *want, int bits, struct dkim_state *ds)
 {
 	struct dkim_keyrec pub, local;
-	char err[300];
+	char err[300], cmd[DNS_NAME_MAX + 64];
 	size_t len, i, n = 0, at = 0;
 	const char *txt;
 	struct doctor_check *c;
 	enum dns_status st = query(env, r, name, DNS_T_TXT);
 
 	if (st == DNS_TEMPFAIL) {
-		doctor_add(r, AREA_DKIM, DOCTOR_WARN, "The DKIM key at %s could not be checked:"
-		    " %s", name, env->ans->why);
+		/* TRANSLATORS: the key's DNS name, then the resolver's reason (English). */
+		doctor_add(r, AREA_DKIM, DOCTOR_WARN, _("The DKIM key at %s could not be checked:"
+		    " %s"), name, env->ans->why);
 		ds->temp = true;
 		return;
 	}
 	for (i = 0; st == DNS_OK && i < env->ans->n; i++)
 		n++, at = i;
 	if (n == 0) {
-		c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, "The DKIM key %s is not published:"
-		    " receivers cannot verify the signatures made with it.", name);
+		c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, _("The DKIM key %s is not published:"
+		    " receivers cannot verify the signatures made with it."), name);
 		dkim_publish_fix(c, name, want);
 		return;
 	}
 	if (n > 1) {
-		c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, "%s has %zu TXT records; a DKIM key"
-		    " needs exactly one.", name, n);
+		c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, ngettext("%s has %zu TXT record; a DKIM"
+		    " key needs exactly one.", "%s has %zu TXT records; a DKIM key needs exactly"
+		    " one.", (unsigned long)n), name, n);
 		dkim_publish_fix(c, name, want);
 		return;
 	}
 	txt = dns_answer_data(env->ans, at, &len);
 	dkim_keyrec_parse(want, strlen(want), &local, err, sizeof(err));
 	if (dkim_keyrec_parse(txt, len, &pub, err, sizeof(err)) == -1) {
-		c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, "The DKIM record at %s is malformed: %s.",
-		    name, err);
+		/* TRANSLATORS: the key's DNS name, then what is wrong with the record. */
+		c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, _("The DKIM record at %s is malformed:"
+		    " %s."), name, err);
 		dkim_publish_fix(c, name, want);
 		return;
 	}
 	if (pub.revoked || pub.k != local.k || strcmp(pub.p, local.p) != 0) {
 		if (pub.revoked)
-			c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, "The DKIM key at %s is revoked"
-			    " (empty p=), but hikyaku signs with it.", name);
+			c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, _("The DKIM key at %s is revoked"
+			    " (empty p=), but hikyaku signs with it."), name);
 		else
-			c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, "The DKIM key published at %s is not"
-			    " the one hikyaku signs with.", name);
+			c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, _("The DKIM key published at %s is"
+			    " not the one hikyaku signs with."), name);
 		dkim_publish_fix(c, name, want);
 		return;
 	}
+	snprintf(cmd, sizeof(cmd), "hikyaku dkim keygen %s --selector NEW", ds->d);
 	if (local.k == DKIM_KEY_RSA && bits < 1024) {
-		c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, "The DKIM key at %s is RSA of %d bits;"
-		    " receivers ignore RSA keys shorter than 1024 bits.", name, bits);
-		snprintf(c->fix, sizeof(c->fix), "Make a new key with \"hikyaku dkim keygen %s"
-		    " --selector NEW\" (RSA 2048), publish it, then delete this one.", ds->d);
+		c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, _("The DKIM key at %s is RSA of %d bits;"
+		    " receivers ignore RSA keys shorter than 1024 bits."), name, bits);
+		/* TRANSLATORS: %s is a command to run, with NEW for a new selector's name. */
+		snprintf(c->fix, sizeof(c->fix), _("Make a new key with \"%s\" (RSA 2048), publish"
+		    " it, then delete this one."), cmd);
 		return;
 	}
 	ds->usable = true;
 	if (local.k == DKIM_KEY_RSA && bits < 2048) {
-		c = doctor_add(r, AREA_DKIM, DOCTOR_WARN, "The DKIM key at %s is published and"
-		    " matches, but it is RSA of only %d bits; 2048 is what receivers expect.",
+		c = doctor_add(r, AREA_DKIM, DOCTOR_WARN, _("The DKIM key at %s is published and"
+		    " matches, but it is RSA of only %d bits; 2048 is what receivers expect."),
 		    name, bits);
-		snprintf(c->fix, sizeof(c->fix), "Make a new key with \"hikyaku dkim keygen %s"
-		    " --selector NEW\" (RSA 2048), publish it, then delete this one with"
-		    " \"hikyaku dkim del\".", ds->d);
+		/* TRANSLATORS: %s is a command to run, with NEW for a new selector's name. */
+		snprintf(c->fix, sizeof(c->fix), _("Make a new key with \"%s\" (RSA 2048), publish"
+		    " it, then delete this one with \"hikyaku dkim del\"."), cmd);
 	} else if (pub.testing) {
-		c = doctor_add(r, AREA_DKIM, DOCTOR_WARN, "The DKIM key at %s matches, but says"
-		    " t=y (testing): receivers may treat its signatures as absent.", name);
+		c = doctor_add(r, AREA_DKIM, DOCTOR_WARN, _("The DKIM key at %s matches, but says"
+		    " t=y (testing): receivers may treat its signatures as absent."), name);
 		dkim_publish_fix(c, name, want);
 	} else
-		doctor_add(r, AREA_DKIM, DOCTOR_PASS, "The DKIM key at %s is published and matches"
-		    " the local key (%s, %d bits).", name, local.k == DKIM_KEY_RSA ? "RSA" :
-		    "Ed25519", bits);
+		/* TRANSLATORS: the key's DNS name, the algorithm (RSA or Ed25519), its size. */
+		doctor_add(r, AREA_DKIM, DOCTOR_PASS, _("The DKIM key at %s is published and"
+		    " matches the local key (%s, %d bits)."), name, local.k == DKIM_KEY_RSA ?
+		    "RSA" : "Ed25519", bits);
 }
 
 static void
@@ -589,8 +637,9 @@ dkim_one(struct doctor_env *env, struct doctor_report *r, struct key_list *k, si
 	else
 		snprintf(path, sizeof(path), "%s/%s", env->cfg->spool, k->keyfile[i]);
 	if ((key = dkim_key_load(path, err, sizeof(err))) == NULL) {
-		doctor_add(r, AREA_DKIM, DOCTOR_FAIL, "The local DKIM key %s cannot be read: %s;"
-		    " messages of %s get \"451 4.3.0\".", name, err, r->domain);
+		/* TRANSLATORS: the key's DNS name, why it cannot be read, the domain. */
+		doctor_add(r, AREA_DKIM, DOCTOR_FAIL, _("The local DKIM key %s cannot be read: %s;"
+		    " messages of %s get \"451 4.3.0\"."), name, err, r->domain);
 		return;
 	}
 	txt = dkim_key_txt(key);
@@ -618,17 +667,20 @@ check_dkim(struct doctor_env *env, struct doctor_report *r, struct dkim_state *d
 {
 	struct key_list *k = xcalloc(1, sizeof(*k));
 	struct doctor_check *c;
+	char cmd[DNS_NAME_MAX + 32];
 	const char *d;
 
 	if (find_keys(env->st, r->domain, &d, k) == -1) {
-		doctor_add(r, AREA_DKIM, DOCTOR_WARN, "The local DKIM keys cannot be read: %s.",
+		doctor_add(r, AREA_DKIM, DOCTOR_WARN, _("The local DKIM keys cannot be read: %s."),
 		    store_errmsg(env->st));
 		ds->temp = true;
 	} else if (k->n == 0) {
-		c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, "%s has no DKIM key: hikyaku relays its"
-		    " mail unsigned.", r->domain);
-		snprintf(c->fix, sizeof(c->fix), "Run \"hikyaku dkim keygen %s\" and publish the"
-		    " TXT record it prints.", r->domain);
+		c = doctor_add(r, AREA_DKIM, DOCTOR_FAIL, _("%s has no DKIM key: hikyaku relays its"
+		    " mail unsigned."), r->domain);
+		snprintf(cmd, sizeof(cmd), "hikyaku dkim keygen %s", r->domain);
+		/* TRANSLATORS: %s is a command to run. */
+		snprintf(c->fix, sizeof(c->fix), _("Run \"%s\" and publish the TXT record it"
+		    " prints."), cmd);
 	} else {
 		snprintf(ds->d, sizeof(ds->d), "%s", d);
 		for (size_t i = 0; i < k->n; i++)
@@ -689,22 +741,23 @@ dmarc_alignment(struct doctor_env *env, struct doctor_report *r, const struct dm
 	if (r->spf_pass == TRI_YES || dkim_ok)
 		return;
 	if (r->spf_pass == TRI_UNKNOWN || ds->temp) {
-		doctor_add(r, AREA_DMARC, DOCTOR_WARN, "Whether DMARC can pass for %s could not be"
-		    " checked: %s", r->domain, r->dns_problem);
+		/* TRANSLATORS: the domain, then the resolver's reason (English). */
+		doctor_add(r, AREA_DMARC, DOCTOR_WARN, _("Whether DMARC can pass for %s could not be"
+		    " checked: %s"), r->domain, r->dns_problem);
 		return;
 	}
 	if (ds->usable && d->strict_dkim)
-		c = doctor_add(r, AREA_DMARC, DOCTOR_FAIL, "DMARC cannot pass for %s: SPF does not"
+		c = doctor_add(r, AREA_DMARC, DOCTOR_FAIL, _("DMARC cannot pass for %s: SPF does not"
 		    " pass for every relay address, and no DKIM key with an aligned d= is usable"
-		    " (adkim=s wants d= to equal the From: domain exactly).", r->domain);
+		    " (adkim=s wants d= to equal the From: domain exactly)."), r->domain);
 	else
-		c = doctor_add(r, AREA_DMARC, DOCTOR_FAIL, "DMARC cannot pass for %s: SPF does not"
-		    " pass for every relay address, and no DKIM key with an aligned d= is usable.",
+		c = doctor_add(r, AREA_DMARC, DOCTOR_FAIL, _("DMARC cannot pass for %s: SPF does not"
+		    " pass for every relay address, and no DKIM key with an aligned d= is usable."),
 		    r->domain);
 	if (r->spf_fix[0] != '\0')
 		zone_txt(r->domain, r->spf_fix, c->fix, sizeof(c->fix));
 	else
-		snprintf(c->fix, sizeof(c->fix), "Fix SPF or DKIM as the checks above say.");
+		snprintf(c->fix, sizeof(c->fix), "%s", _("Fix SPF or DKIM as the checks above say."));
 }
 
 static void
@@ -716,20 +769,27 @@ dmarc_policy(struct doctor_report *r, const char *at, const struct dmarc_record 
 
 	dmarc_suggest(r, at, d, rec, sizeof(rec));
 	if (p == DMARC_NONE) {
-		c = doctor_add(r, AREA_DMARC, DOCTOR_WARN, "The DMARC policy for %s (from"
-		    " _dmarc.%s) is p=none: receivers report, but do nothing against forgeries.",
+		/* TRANSLATORS: the domain, then the domain whose _dmarc record applies. */
+		c = doctor_add(r, AREA_DMARC, DOCTOR_WARN, _("The DMARC policy for %s (from"
+		    " _dmarc.%s) is p=none: receivers report, but do nothing against forgeries."),
 		    r->domain, at);
-		snprintf(c->fix, sizeof(c->fix), "Once the reports show that your own mail"
-		    " passes, ask for more: %.*s", DOCTOR_FIX_MAX - 100, rec);
+		/* TRANSLATORS: %.*s is the record to publish (a zone-file line). */
+		snprintf(c->fix, sizeof(c->fix), _("Once the reports show that your own mail"
+		    " passes, ask for more: %.*s"), DOCTOR_FIX_MAX / 2, rec);
 	} else if (d->nrua > 0)
-		doctor_add(r, AREA_DMARC, DOCTOR_PASS, "The DMARC policy for %s (from _dmarc.%s) is"
-		    " p=%s.", r->domain, at, dmarc_policy_name(p));
+		/* TRANSLATORS: the domain, the domain whose _dmarc record applies, the policy
+		 * (none, quarantine or reject: the record's own words). */
+		doctor_add(r, AREA_DMARC, DOCTOR_PASS, _("The DMARC policy for %s (from _dmarc.%s)"
+		    " is p=%s."), r->domain, at, dmarc_policy_name(p));
 	else {
-		c = doctor_add(r, AREA_DMARC, DOCTOR_PASS, "The DMARC policy for %s (from"
-		    " _dmarc.%s) is p=%s; it names no rua= address, so you get no reports.",
+		/* TRANSLATORS: the domain, the domain whose _dmarc record applies, the policy
+		 * (none, quarantine or reject: the record's own words). */
+		c = doctor_add(r, AREA_DMARC, DOCTOR_PASS, _("The DMARC policy for %s (from"
+		    " _dmarc.%s) is p=%s; it names no rua= address, so you get no reports."),
 		    r->domain, at, dmarc_policy_name(p));
-		snprintf(c->fix, sizeof(c->fix), "Advice: add rua= to receive reports: %.*s",
-		    DOCTOR_FIX_MAX - 100, rec);
+		/* TRANSLATORS: %.*s is the record to publish (a zone-file line). */
+		snprintf(c->fix, sizeof(c->fix), _("Advice: add rua= to receive reports: %.*s"),
+		    DOCTOR_FIX_MAX / 2, rec);
 	}
 }
 
@@ -747,26 +807,28 @@ check_dmarc(struct doctor_env *env, struct doctor_report *r, const struct dkim_s
 		got = dmarc_fetch(env, r, at = org, text, sizeof(text));
 	r->dmarc = got == 1 ? TRI_YES : got == -1 ? TRI_UNKNOWN : TRI_NO;
 	if (got == -1) {
-		doctor_add(r, AREA_DMARC, DOCTOR_WARN, "The DMARC record of %s could not be"
-		    " checked: %s", r->domain, env->ans->why);
+		/* TRANSLATORS: the domain, then the resolver's reason (English). */
+		doctor_add(r, AREA_DMARC, DOCTOR_WARN, _("The DMARC record of %s could not be"
+		    " checked: %s"), r->domain, env->ans->why);
 		return;
 	}
 	if (got == -2) {
-		c = doctor_add(r, AREA_DMARC, DOCTOR_FAIL, "_dmarc.%s has more than one DMARC"
-		    " record, so receivers apply none of them.", at);
+		c = doctor_add(r, AREA_DMARC, DOCTOR_FAIL, _("_dmarc.%s has more than one DMARC"
+		    " record, so receivers apply none of them."), at);
 		dmarc_suggest(r, at, NULL, c->fix, sizeof(c->fix));
 		return;
 	}
 	if (got == 0) {
-		c = doctor_add(r, AREA_DMARC, DOCTOR_WARN, "%s has no DMARC record; Gmail and"
-		    " Yahoo require one from bulk senders.", r->domain);
+		c = doctor_add(r, AREA_DMARC, DOCTOR_WARN, _("%s has no DMARC record; Gmail and"
+		    " Yahoo require one from bulk senders."), r->domain);
 		dmarc_suggest(r, r->domain, NULL, c->fix, sizeof(c->fix));
 		return;
 	}
 	if (dmarc_parse(text, strlen(text), &d, err, sizeof(err)) == -1) {
 		r->dmarc = TRI_NO;
-		c = doctor_add(r, AREA_DMARC, DOCTOR_FAIL, "The DMARC record at _dmarc.%s is"
-		    " malformed (%s), so receivers ignore it.", at, err);
+		/* TRANSLATORS: the domain, then what is wrong with its record. */
+		c = doctor_add(r, AREA_DMARC, DOCTOR_FAIL, _("The DMARC record at _dmarc.%s is"
+		    " malformed (%s), so receivers ignore it."), at, err);
 		dmarc_suggest(r, at, NULL, c->fix, sizeof(c->fix));
 		return;
 	}
@@ -798,6 +860,7 @@ static enum tri
 ptr_one(struct doctor_env *env, struct doctor_report *r, size_t i)
 {
 	char rev[80], names[4][DNS_NAME_MAX + 1], good[DNS_NAME_MAX + 1] = "";
+	char line[DNS_NAME_MAX + 80];
 	const char *h = env->cfg->hostname;
 	struct doctor_check *c;
 	size_t n, k, len;
@@ -806,16 +869,19 @@ ptr_one(struct doctor_env *env, struct doctor_report *r, size_t i)
 
 	dns_reverse_name(env->ips[i].family, env->ips[i].addr, NULL, rev, sizeof(rev));
 	if ((st = query(env, r, rev, DNS_T_PTR)) == DNS_TEMPFAIL) {
-		doctor_add(r, AREA_PTR, DOCTOR_WARN, "The PTR of %s could not be checked: %s",
+		/* TRANSLATORS: the relay's address, then the resolver's reason (English). */
+		doctor_add(r, AREA_PTR, DOCTOR_WARN, _("The PTR of %s could not be checked: %s"),
 		    env->ip[i], env->ans->why);
 		return TRI_UNKNOWN;
 	}
 	if (st != DNS_OK) {
-		c = doctor_add(r, AREA_PTR, DOCTOR_FAIL, "%s has no PTR record (reverse DNS);"
-		    " Gmail and Yahoo refuse or junk mail from such addresses.", env->ip[i]);
-		snprintf(c->fix, sizeof(c->fix), "Ask the provider of %s to set its reverse DNS"
-		    " (PTR) to %s, and publish %s. IN %s %s", env->ip[i], h, h,
-		    env->ips[i].family == AF_INET ? "A" : "AAAA", env->ip[i]);
+		c = doctor_add(r, AREA_PTR, DOCTOR_FAIL, _("%s has no PTR record (reverse DNS);"
+		    " Gmail and Yahoo refuse or junk mail from such addresses."), env->ip[i]);
+		zone_addr(h, &env->ips[i], env->ip[i], line, sizeof(line));
+		/* TRANSLATORS: the relay's address, hikyaku's hostname, and the address
+		 * record to publish (a zone-file line). */
+		snprintf(c->fix, sizeof(c->fix), _("Ask the provider of %s to set its reverse DNS"
+		    " (PTR) to %s, and publish %s"), env->ip[i], h, line);
 		return TRI_NO;
 	}
 	n = env->ans->n < 4 ? env->ans->n : 4;
@@ -825,23 +891,32 @@ ptr_one(struct doctor_env *env, struct doctor_report *r, size_t i)
 		if (confirmed(env, r, names[k], i, &yes) == DNS_OK && yes)
 			util_strlcpy(good, names[k], sizeof(good));
 	if (good[0] == '\0') {
-		c = doctor_add(r, AREA_PTR, DOCTOR_FAIL, "The PTR of %s is %s, but %s does not"
-		    " resolve back to %s (no forward-confirmed reverse DNS).", env->ip[i], names[0],
+		/* TRANSLATORS: the relay's address, its PTR name, the PTR name again, the
+		 * address again. */
+		c = doctor_add(r, AREA_PTR, DOCTOR_FAIL, _("The PTR of %s is %s, but %s does not"
+		    " resolve back to %s (no forward-confirmed reverse DNS)."), env->ip[i], names[0],
 		    names[0], env->ip[i]);
-		snprintf(c->fix, sizeof(c->fix), "Publish %s. IN %s %s (or have the PTR set to a"
-		    " name that resolves to %s).", names[0], env->ips[i].family == AF_INET ? "A" :
-		    "AAAA", env->ip[i], env->ip[i]);
+		zone_addr(names[0], &env->ips[i], env->ip[i], line, sizeof(line));
+		/* TRANSLATORS: the address record to publish (a zone-file line), then the
+		 * relay's address. */
+		snprintf(c->fix, sizeof(c->fix), _("Publish %s (or have the PTR set to a name that"
+		    " resolves to %s)."), line, env->ip[i]);
 		return TRI_NO;
 	}
 	if (strcasecmp(good, h) != 0) {
-		c = doctor_add(r, AREA_PTR, DOCTOR_WARN, "The PTR of %s is %s, which resolves back,"
-		    " but hikyaku's hostname (what it says in EHLO) is %s.", env->ip[i], good, h);
-		snprintf(c->fix, sizeof(c->fix), "Set \"hostname %s\" in the configuration, or"
-		    " have the PTR of %s changed to %s.", good, env->ip[i], h);
+		/* TRANSLATORS: the relay's address, its PTR name, hikyaku's hostname. */
+		c = doctor_add(r, AREA_PTR, DOCTOR_WARN, _("The PTR of %s is %s, which resolves"
+		    " back, but hikyaku's hostname (what it says in EHLO) is %s."), env->ip[i], good,
+		    h);
+		snprintf(line, sizeof(line), "hostname %s", good);
+		/* TRANSLATORS: a configuration line, the relay's address, hikyaku's hostname. */
+		snprintf(c->fix, sizeof(c->fix), _("Set \"%s\" in the configuration, or have the"
+		    " PTR of %s changed to %s."), line, env->ip[i], h);
 		return TRI_YES;
 	}
-	doctor_add(r, AREA_PTR, DOCTOR_PASS, "%s has the PTR %s, which resolves back to it and"
-	    " is hikyaku's hostname.", env->ip[i], good);
+	/* TRANSLATORS: the relay's address, then its PTR name. */
+	doctor_add(r, AREA_PTR, DOCTOR_PASS, _("%s has the PTR %s, which resolves back to it and"
+	    " is hikyaku's hostname."), env->ip[i], good);
 	return TRI_YES;
 }
 
@@ -852,7 +927,7 @@ check_ptr(struct doctor_env *env, struct doctor_report *r)
 
 	if (env->nips == 0) {
 		doctor_add(r, AREA_PTR, env->ip_temp ? DOCTOR_WARN : DOCTOR_FAIL, "%s",
-		    env->ip_problem);
+		    env->ip_problem);	/* translated in hostname_ips */
 		all = env->ip_temp ? TRI_UNKNOWN : TRI_NO;
 	}
 	for (size_t i = 0; i < env->nips; i++) {
@@ -878,13 +953,22 @@ dnsbl_listed(struct doctor_env *env, struct doctor_report *r, size_t i, const ch
 		t = dns_answer_data(env->ans, 0, &len);
 		util_escape(t, len, text, sizeof(text));
 	}
-	c = doctor_add(r, AREA_DNSBL, DOCTOR_FAIL, "%s is listed on the blocklist %s"
-	    " (%u.%u.%u.%u): %s", env->ip[i], zone, a[0], a[1], a[2], a[3],
-	    text[0] ? text : "the list gives no text.");
-	snprintf(c->fix, sizeof(c->fix), "Find out why (an open relay, a compromised account,"
+	if (text[0] != '\0')
+		/* TRANSLATORS: the relay's address, the blocklist's zone, the code it
+		 * answered (127.0.0.x), the list's own text (in its language). */
+		c = doctor_add(r, AREA_DNSBL, DOCTOR_FAIL, _("%s is listed on the blocklist %s"
+		    " (%u.%u.%u.%u): %s"), env->ip[i], zone, a[0], a[1], a[2], a[3], text);
+	else
+		/* TRANSLATORS: the relay's address, the blocklist's zone, the code it
+		 * answered (127.0.0.x). */
+		c = doctor_add(r, AREA_DNSBL, DOCTOR_FAIL, _("%s is listed on the blocklist %s"
+		    " (%u.%u.%u.%u): the list gives no text."), env->ip[i], zone, a[0], a[1], a[2],
+		    a[3]);
+	/* TRANSLATORS: %s is the blocklist's zone, e.g. zen.spamhaus.org. */
+	snprintf(c->fix, sizeof(c->fix), _("Find out why (an open relay, a compromised account,"
 	    " or an earlier tenant of the address), fix it, then ask %s for removal at its"
 	    " web site; the text above usually names the page. A new address from your VPS"
-	    " provider is the quick way out.", zone);
+	    " provider is the quick way out."), zone);
 	if (r->listed != TRI_YES) {
 		snprintf(r->listed_ip, sizeof(r->listed_ip), "%s", env->ip[i]);
 		snprintf(r->listed_zone, sizeof(r->listed_zone), "%s", zone);
@@ -904,17 +988,22 @@ dnsbl_one(struct doctor_env *env, struct doctor_report *r, size_t i, const char 
 	if (dns_reverse_name(env->ips[i].family, env->ips[i].addr, zone, q, sizeof(q)) == -1)
 		return 0;
 	if ((st = query(env, r, q, DNS_T_A)) == DNS_TEMPFAIL) {
-		doctor_add(r, AREA_DNSBL, DOCTOR_WARN, "The blocklist %s could not be asked about"
-		    " %s: %s", zone, env->ip[i], env->ans->why);
+		/* TRANSLATORS: the blocklist's zone, the relay's address, the resolver's
+		 * reason (English). */
+		doctor_add(r, AREA_DNSBL, DOCTOR_WARN, _("The blocklist %s could not be asked about"
+		    " %s: %s"), zone, env->ip[i], env->ans->why);
 		return -1;
 	}
 	if (st != DNS_OK)
 		return 0;
 	a = (const uint8_t *)dns_answer_data(env->ans, 0, &len);
 	if (a[0] != 127 || (a[1] == 255 && a[2] == 255)) {
-		doctor_add(r, AREA_DNSBL, DOCTOR_WARN, "The blocklist %s answered %u.%u.%u.%u about"
-		    " %s, which is not a listing but an error (the list may refuse queries that"
-		    " come through a public resolver).", zone, a[0], a[1], a[2], a[3], env->ip[i]);
+		/* TRANSLATORS: the blocklist's zone, the address it answered, the relay's
+		 * address. */
+		doctor_add(r, AREA_DNSBL, DOCTOR_WARN, _("The blocklist %s answered %u.%u.%u.%u"
+		    " about %s, which is not a listing but an error (the list may refuse queries"
+		    " that come through a public resolver)."), zone, a[0], a[1], a[2], a[3],
+		    env->ip[i]);
 		return -1;
 	}
 	dnsbl_listed(env, r, i, zone, q, a);
@@ -945,8 +1034,10 @@ check_dnsbl(struct doctor_env *env, struct doctor_report *r)
 			unknown += rc == -1;
 		}
 		if (here == 0)
-			doctor_add(r, AREA_DNSBL, DOCTOR_PASS, "%s is on none of the %zu blocklists"
-			    " checked.", env->ip[i], nz);
+			/* TRANSLATORS: the relay's address, the number of blocklists asked. */
+			doctor_add(r, AREA_DNSBL, DOCTOR_PASS, ngettext("%s is not on the %zu"
+			    " blocklist checked.", "%s is on none of the %zu blocklists checked.",
+			    (unsigned long)nz), env->ip[i], nz);
 		listed += here;
 	}
 	if (listed == 0 && unknown > 0)
@@ -958,30 +1049,34 @@ check_dnsbl(struct doctor_env *env, struct doctor_report *r)
 static void
 check_mx(struct doctor_env *env, struct doctor_report *r)
 {
-	char hosts[3 * (DNS_NAME_MAX + 2) + 8] = "";
+	char hosts[3 * (DNS_NAME_MAX + 2) + 8] = "", line[DNS_NAME_MAX + 200];
 	struct doctor_check *c;
 	size_t len, n, i, o = 0;
 	enum dns_status st = query(env, r, r->domain, DNS_T_MX);
 
 	if (st == DNS_TEMPFAIL) {
-		doctor_add(r, AREA_MX, DOCTOR_WARN, "The MX of %s could not be checked: %s",
+		/* TRANSLATORS: the domain, then the resolver's reason (English). */
+		doctor_add(r, AREA_MX, DOCTOR_WARN, _("The MX of %s could not be checked: %s"),
 		    r->domain, env->ans->why);
 		return;
 	}
 	n = st == DNS_OK ? env->ans->n : 0;
 	if (n == 1 && dns_answer_data(env->ans, 0, &len)[0] == '\0') {
-		c = doctor_add(r, AREA_MX, DOCTOR_FAIL, "%s has a null MX (\"MX 0 .\"): it says"
-		    " it receives no mail, so replies and bounces to your mail are lost.", r->domain);
-		snprintf(c->fix, sizeof(c->fix), "Replace it with %s. IN MX 10 <your home mail"
-		    " server's name>.", r->domain);
+		c = doctor_add(r, AREA_MX, DOCTOR_FAIL, _("%s has a null MX (\"MX 0 .\"): it says"
+		    " it receives no mail, so replies and bounces to your mail are lost."),
+		    r->domain);
+		zone_mx(r->domain, line, sizeof(line));
+		/* TRANSLATORS: %s is the MX record to publish (a zone-file line). */
+		snprintf(c->fix, sizeof(c->fix), _("Replace it with %s."), line);
 		return;
 	}
 	if (n == 0) {
-		c = doctor_add(r, AREA_MX, DOCTOR_FAIL, "%s has no MX record: replies and bounces"
+		c = doctor_add(r, AREA_MX, DOCTOR_FAIL, _("%s has no MX record: replies and bounces"
 		    " to your mail may not reach you, and some receivers refuse senders whose"
-		    " domain cannot receive.", r->domain);
-		snprintf(c->fix, sizeof(c->fix), "Publish %s. IN MX 10 <your home mail server's"
-		    " name>.", r->domain);
+		    " domain cannot receive."), r->domain);
+		zone_mx(r->domain, line, sizeof(line));
+		/* TRANSLATORS: %s is the MX record to publish (a zone-file line). */
+		snprintf(c->fix, sizeof(c->fix), _("Publish %s."), line);
 		return;
 	}
 	for (i = 0; i < n && i < 3; i++)
@@ -989,12 +1084,9 @@ check_mx(struct doctor_env *env, struct doctor_report *r)
 		    dns_answer_data(env->ans, i, &len));
 	if (n > 3)
 		snprintf(hosts + o, sizeof(hosts) - o, ", ...");
-	if (n == 1)
-		doctor_add(r, AREA_MX, DOCTOR_PASS, "%s receives mail: 1 MX record (%s).", r->domain,
-		    hosts);
-	else
-		doctor_add(r, AREA_MX, DOCTOR_PASS, "%s receives mail: %zu MX records (%s).",
-		    r->domain, n, hosts);
+	/* TRANSLATORS: the domain, the number of MX records, the first names they give. */
+	doctor_add(r, AREA_MX, DOCTOR_PASS, ngettext("%s receives mail: %zu MX record (%s).",
+	    "%s receives mail: %zu MX records (%s).", (unsigned long)n), r->domain, n, hosts);
 }
 
 /* policy_txt - the one record at name for which is_rec holds: 1, 0 none, -1 temp, -2 several. */
@@ -1023,30 +1115,37 @@ static void
 check_mtasts(struct doctor_env *env, struct doctor_report *r)
 {
 	char name[DNS_NAME_MAX + 16], text[DNSREC_MAX + 1], id[40], err[300];
+	char line[DNS_NAME_MAX + 64];
 	struct doctor_check *c;
 	int got;
 
 	snprintf(name, sizeof(name), "_mta-sts.%s", r->domain);
 	got = policy_txt(env, r, name, mtasts_is_record, text, sizeof(text));
 	if (got == -1)
-		doctor_add(r, AREA_MTASTS, DOCTOR_WARN, "The MTA-STS record %s could not be"
-		    " checked: %s", name, env->ans->why);
+		/* TRANSLATORS: the record's DNS name, then the resolver's reason (English). */
+		doctor_add(r, AREA_MTASTS, DOCTOR_WARN, _("The MTA-STS record %s could not be"
+		    " checked: %s"), name, env->ans->why);
 	else if (got == 0)
-		doctor_add(r, AREA_MTASTS, DOCTOR_PASS, "%s publishes no MTA-STS record (optional;"
-		    " it protects mail sent to you).", r->domain);
+		doctor_add(r, AREA_MTASTS, DOCTOR_PASS, _("%s publishes no MTA-STS record (optional;"
+		    " it protects mail sent to you)."), r->domain);
 	else if (got == -2) {
-		c = doctor_add(r, AREA_MTASTS, DOCTOR_FAIL, "%s has more than one MTA-STS record,"
-		    " so senders ignore the policy.", name);
-		snprintf(c->fix, sizeof(c->fix), "Keep one: %s. IN TXT \"v=STSv1; id=%s\"", name,
-		    "20240101T000000");
+		c = doctor_add(r, AREA_MTASTS, DOCTOR_FAIL, _("%s has more than one MTA-STS record,"
+		    " so senders ignore the policy."), name);
+		zone_txt(name, "v=STSv1; id=20240101T000000", line, sizeof(line));
+		/* TRANSLATORS: %s is the record to keep (a zone-file line). */
+		snprintf(c->fix, sizeof(c->fix), _("Keep one: %s"), line);
 	} else if (mtasts_parse(text, strlen(text), id, sizeof(id), err, sizeof(err)) == -1) {
-		c = doctor_add(r, AREA_MTASTS, DOCTOR_FAIL, "The MTA-STS record %s is malformed:"
-		    " %s.", name, err);
-		snprintf(c->fix, sizeof(c->fix), "%s. IN TXT \"v=STSv1; id=20240101T000000\""
-		    " (change id= whenever the policy file changes)", name);
+		/* TRANSLATORS: the record's DNS name, then what is wrong with it. */
+		c = doctor_add(r, AREA_MTASTS, DOCTOR_FAIL, _("The MTA-STS record %s is malformed:"
+		    " %s."), name, err);
+		zone_txt(name, "v=STSv1; id=20240101T000000", line, sizeof(line));
+		/* TRANSLATORS: %s is the record to publish (a zone-file line). */
+		snprintf(c->fix, sizeof(c->fix), _("%s (change id= whenever the policy file"
+		    " changes)"), line);
 	} else
-		doctor_add(r, AREA_MTASTS, DOCTOR_PASS, "The MTA-STS record %s is valid (id=%s);"
-		    " the policy file itself is not fetched here.", name, id);
+		/* TRANSLATORS: the record's DNS name, then its id= value. */
+		doctor_add(r, AREA_MTASTS, DOCTOR_PASS, _("The MTA-STS record %s is valid (id=%s);"
+		    " the policy file itself is not fetched here."), name, id);
 }
 
 static void
@@ -1059,32 +1158,32 @@ check_tlsrpt(struct doctor_env *env, struct doctor_report *r)
 	snprintf(name, sizeof(name), "_smtp._tls.%s", r->domain);
 	got = policy_txt(env, r, name, tlsrpt_is_record, text, sizeof(text));
 	if (got == 1 && (n = tlsrpt_parse(text, strlen(text), err, sizeof(err))) > 0) {
-		if (n == 1)
-			doctor_add(r, AREA_TLSRPT, DOCTOR_PASS, "The TLS-RPT record %s is valid (1 report"
-			    " address).", name);
-		else
-			doctor_add(r, AREA_TLSRPT, DOCTOR_PASS, "The TLS-RPT record %s is valid (%d"
-			    " report addresses).", name, n);
+		/* TRANSLATORS: the record's DNS name, the number of addresses in its rua=. */
+		doctor_add(r, AREA_TLSRPT, DOCTOR_PASS, ngettext("The TLS-RPT record %s is valid"
+		    " (%d report address).", "The TLS-RPT record %s is valid (%d report"
+		    " addresses).", (unsigned long)n), name, n);
 		return;
 	}
 	if (got == -1) {
-		doctor_add(r, AREA_TLSRPT, DOCTOR_WARN, "The TLS-RPT record %s could not be"
-		    " checked: %s", name, env->ans->why);
+		/* TRANSLATORS: the record's DNS name, then the resolver's reason (English). */
+		doctor_add(r, AREA_TLSRPT, DOCTOR_WARN, _("The TLS-RPT record %s could not be"
+		    " checked: %s"), name, env->ans->why);
 		return;
 	}
 	if (got == 0) {
-		doctor_add(r, AREA_TLSRPT, DOCTOR_PASS, "%s publishes no TLS-RPT record"
-		    " (optional).", r->domain);
+		doctor_add(r, AREA_TLSRPT, DOCTOR_PASS, _("%s publishes no TLS-RPT record"
+		    " (optional)."), r->domain);
 		return;
 	}
 	if (got == -2)
-		c = doctor_add(r, AREA_TLSRPT, DOCTOR_FAIL, "%s has more than one TLS-RPT record,"
-		    " so senders send no reports.", name);
+		c = doctor_add(r, AREA_TLSRPT, DOCTOR_FAIL, _("%s has more than one TLS-RPT record,"
+		    " so senders send no reports."), name);
 	else
-		c = doctor_add(r, AREA_TLSRPT, DOCTOR_FAIL, "The TLS-RPT record %s is malformed:"
-		    " %s.", name, err);
-	snprintf(c->fix, sizeof(c->fix), "%s. IN TXT \"v=TLSRPTv1; rua=mailto:postmaster@%s\"",
-	    name, r->domain);
+		/* TRANSLATORS: the record's DNS name, then what is wrong with it. */
+		c = doctor_add(r, AREA_TLSRPT, DOCTOR_FAIL, _("The TLS-RPT record %s is malformed:"
+		    " %s."), name, err);
+	snprintf(text, sizeof(text), "v=TLSRPTv1; rua=mailto:postmaster@%s", r->domain);
+	zone_txt(name, text, c->fix, sizeof(c->fix));	/* the record alone: data */
 }
 
 void

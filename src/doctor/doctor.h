@@ -36,7 +36,7 @@ struct doctor_env {
 	size_t nips;
 	struct spf_ip ips[DOCTOR_IPS_MAX];
 	char ip[DOCTOR_IPS_MAX][48];
-	char ip_problem[300];		/* why there are no relay IPs */
+	char ip_problem[600];		/* why there are no relay IPs (translated) */
 	bool ip_temp;			/* ... because DNS failed: */
 	char ip_why[300];		/* how */
 	struct spf_ctx *spf;		/* scratch */

@@ -1,14 +1,20 @@
 /*
  * report.h - what the doctor found for one domain: the checks as printed
  * (pass / warn / fail, why, the fix), the SPF result per relay IP, and the
- * facts the verdicts are drawn from. verdict.c draws them (pure):
+ * facts the verdicts are drawn from, by two pure cores:
  *
- *   the gate's verdict - would Gmail refuse this domain's mail? (no SPF
- *     pass and no usable DKIM, DMARC alignment impossible, a relay IP on a
- *     blocklist): ready, not ready with the reply text that names the fix,
- *     or unknown while DNS cannot be asked;
- *   the readiness summary against Gmail's and Yahoo's 2024 sender
- *     requirements, for every sender and for bulk senders.
+ *   verdict.c, the gate's verdict - would Gmail refuse this domain's mail?
+ *     (no SPF pass and no usable DKIM, DMARC alignment impossible, a relay
+ *     IP on a blocklist): ready, not ready with the reply text that names
+ *     the fix, or unknown while DNS cannot be asked. That text is an SMTP
+ *     reply and a log line: English, never translated;
+ *   readiness.c, the readiness summary against Gmail's and Yahoo's 2024
+ *     sender requirements, for every sender and for bulk senders: for
+ *     people, in their language (gettext).
+ *
+ * The checks' messages and fixes are translated (the CLI sets the locale;
+ * the daemon never does, and the gate reads only the facts); the records
+ * to publish inside the fixes are data and stay as they are.
  */
 #ifndef HIKYAKU_REPORT_H
 #define HIKYAKU_REPORT_H
@@ -20,8 +26,8 @@
 
 #define DOCTOR_CHECKS_MAX 64
 #define DOCTOR_IPS_MAX 8
-#define DOCTOR_MSG_MAX 600
-#define DOCTOR_FIX_MAX (SPF_RECORD_MAX + 600)
+#define DOCTOR_MSG_MAX 1200		/* room for a translation (UTF-8) */
+#define DOCTOR_FIX_MAX (SPF_RECORD_MAX + 1200)
 #define DOCTOR_REASON_MAX 400		/* fits a reply line */
 
 enum doctor_area { AREA_SPF, AREA_DKIM, AREA_DMARC, AREA_PTR, AREA_DNSBL, AREA_MX,
@@ -57,7 +63,8 @@ struct doctor_report {
 	char spf_failing[DOCTOR_IPS_MAX * 48];	/* relay IPs SPF does not authorise */
 	char listed_ip[48];		/* the first relay IP found on a blocklist */
 	char listed_zone[DNS_NAME_MAX + 1];	/* and that blocklist */
-	char dns_problem[300];		/* the first DNS failure, in words */
+	char dns_problem[300];		/* the first DNS failure, in the resolver's
+					 * (English) words: the gate's 451 quotes it */
 };
 
 /* doctor_area_name, doctor_status_name - "spf", "mta-sts" ...; "pass", "warn", "fail". */
@@ -80,14 +87,15 @@ int gate_state_parse(const char *s, enum gate_state *out);
 /*
  * doctor_gate_verdict - the gate's verdict on r, and for GATE_NOT_READY
  * and GATE_UNKNOWN the reply text (at most DOCTOR_REASON_MAX - 1 bytes,
- * starting with the domain) into reason.
+ * starting with the domain, English whatever the locale) into reason.
  */
 enum gate_state doctor_gate_verdict(const struct doctor_report *r, char *reason, size_t reasonsz);
 
 /*
  * doctor_readiness - the summary against Gmail's and Yahoo's 2024
- * requirements into out: one line for every sender, one for bulk senders.
- * Returns whether the domain meets the requirements for every sender.
+ * requirements into out, translated: one line for every sender, one for
+ * bulk senders (readiness.c). Returns whether the domain meets the
+ * requirements for every sender.
  */
 bool doctor_readiness(const struct doctor_report *r, char *out, size_t outsz);
 

@@ -14,6 +14,7 @@
 #include <sys/socket.h>
 
 #include "doctor/spf.h"
+#include "lib/i18n.h"
 
 enum kind { K_ALL, K_INCLUDE, K_A, K_MX, K_PTR, K_IP4, K_IP6, K_EXISTS, K_REDIRECT,
 	K_EXP, K_MODIFIER };
@@ -285,19 +286,21 @@ parse_ip_mech(struct term *t, const char *rest, size_t len, char *err, size_t er
 	size_t c = trailing_cidr(rest, &len, false);
 
 	if (len < 1 || rest[0] != ':')
-		return serr(err, errsz, "\"%.*s\" needs an address after the colon", (int)t->len,
+		return serr(err, errsz, _("\"%.*s\" needs an address after the colon"), (int)t->len,
 		    t->text);
 	if (c != 0) {
 		size_t end = t->len - (size_t)(rest - t->text);
 
 		if ((t->cidr4 = cidr_number(rest + c, end - c, v4 ? 32 : 128)) == -1)
-			return serr(err, errsz, "\"%.*s\" has an invalid prefix length",
+			return serr(err, errsz, _("\"%.*s\" has an invalid prefix length"),
 			    (int)t->len, t->text);
 	}
 	t->net.family = v4 ? AF_INET : AF_INET6;
 	if (v4 ? !parse_ip4(rest + 1, len - 1, t->net.addr) :
 	    !parse_ip6(rest + 1, len - 1, t->net.addr))
-		return serr(err, errsz, "\"%.*s\" is not a valid %s address", (int)t->len, t->text,
+		/* TRANSLATORS: the term, then IPv4 or IPv6. */
+		return serr(err, errsz, _("\"%.*s\" is not a valid %s address"), (int)t->len,
+		    t->text,
 		    v4 ? "IPv4" : "IPv6");
 	if (!v4)
 		t->cidr6 = t->cidr4, t->cidr4 = -1;
@@ -313,22 +316,22 @@ parse_domain_mech(struct term *t, const char *rest, size_t len, char *err, size_
 	if (t->kind == K_A || t->kind == K_MX) {
 		if ((c = trailing_cidr(rest, &len, true)) != 0 &&
 		    (t->cidr6 = cidr_number(rest + c, end - c, 128)) == -1)
-			return serr(err, errsz, "\"%.*s\" has an invalid IPv6 prefix length",
+			return serr(err, errsz, _("\"%.*s\" has an invalid IPv6 prefix length"),
 			    (int)t->len, t->text);
 		end = len;
 		if ((c = trailing_cidr(rest, &len, false)) != 0 &&
 		    (t->cidr4 = cidr_number(rest + c, end - c, 32)) == -1)
-			return serr(err, errsz, "\"%.*s\" has an invalid IPv4 prefix length",
+			return serr(err, errsz, _("\"%.*s\" has an invalid IPv4 prefix length"),
 			    (int)t->len, t->text);
 	}
 	if (len == 0) {
 		if (t->kind == K_INCLUDE || t->kind == K_EXISTS)
-			return serr(err, errsz, "\"%.*s\" needs a domain after a colon", (int)t->len,
+			return serr(err, errsz, _("\"%.*s\" needs a domain after a colon"), (int)t->len,
 			    t->text);
 		return 0;
 	}
 	if (rest[0] != ':' || !domain_spec_syntax(rest + 1, len - 1))
-		return serr(err, errsz, "\"%.*s\" does not name a valid domain", (int)t->len,
+		return serr(err, errsz, _("\"%.*s\" does not name a valid domain"), (int)t->len,
 		    t->text);
 	t->spec = rest + 1;
 	t->speclen = len - 1;
@@ -350,7 +353,7 @@ parse_modifier(struct term *t, size_t namelen, char *err, size_t errsz)
 		t->kind = K_MODIFIER;
 	if (t->kind == K_MODIFIER ? !macro_string_syntax(t->spec, t->speclen, false, &ends_macro)
 	    : !domain_spec_syntax(t->spec, t->speclen))
-		return serr(err, errsz, "\"%.*s\" does not have a valid value", (int)t->len,
+		return serr(err, errsz, _("\"%.*s\" does not have a valid value"), (int)t->len,
 		    t->text);
 	return 0;
 }
@@ -383,13 +386,14 @@ parse_term(const char *text, size_t len, struct term *t, char *err, size_t errsz
 			continue;
 		t->kind = mechanisms[k].kind;
 		if (t->kind == K_ALL)
-			return n == len ? 0 : serr(err, errsz, "\"%.*s\": all takes no argument",
+			return n == len ? 0 : serr(err, errsz, _("\"%.*s\": all takes no argument"),
 			    (int)len, text);
 		if (t->kind == K_IP4 || t->kind == K_IP6)
 			return parse_ip_mech(t, text + n, len - n, err, errsz);
 		return parse_domain_mech(t, text + n, len - n, err, errsz);
 	}
-	return serr(err, errsz, "\"%.*s\" is not an SPF mechanism or modifier", (int)len, text);
+	return serr(err, errsz, _("\"%.*s\" is not an SPF mechanism or modifier"), (int)len,
+	    text);
 }
 
 /* next_term - the term after *pos in rec[0..len): 1, 0 at the end, -1 with err. */
@@ -417,11 +421,11 @@ spf_record_check(const char *rec, size_t len, char *err, size_t errsz)
 	int rc, redirects = 0, exps = 0;
 
 	if (!spf_is_record(rec, len))
-		return serr(err, errsz, "the record does not start with \"v=spf1\"");
+		return serr(err, errsz, _("the record does not start with \"v=spf1\""));
 	for (i = 0; i < len; i++)
 		if ((unsigned char)rec[i] < 0x20 || (unsigned char)rec[i] > 0x7e)
-			return serr(err, errsz, "the record holds a byte that is not printable"
-			    " ASCII (at offset %zu)", i);
+			return serr(err, errsz, _("the record holds a byte that is not printable"
+			    " ASCII (at offset %zu)"), i);
 	while ((rc = next_term(rec, len, &pos, &t, err, errsz)) == 1) {
 		redirects += t.kind == K_REDIRECT;
 		exps += t.kind == K_EXP;
@@ -429,7 +433,8 @@ spf_record_check(const char *rec, size_t len, char *err, size_t errsz)
 	if (rc == -1)
 		return -1;
 	if (redirects > 1 || exps > 1)
-		return serr(err, errsz, "the record has more than one %s= modifier",
+		/* TRANSLATORS: %s is redirect or exp (SPF's own words). */
+		return serr(err, errsz, _("the record has more than one %s= modifier"),
 		    redirects > 1 ? "redirect" : "exp");
 	return 0;
 }
@@ -650,7 +655,7 @@ spf_expand(const struct spf_request *req, const char *domain, const char *p, con
 		return -1;
 	out[0] = '\0';
 	if (!macro_string_syntax(spec, len, exp, &ends_macro))
-		return serr(err, errsz, "\"%.*s\" is not a valid macro string", (int)len, spec);
+		return serr(err, errsz, _("\"%.*s\" is not a valid macro string"), (int)len, spec);
 	while (i < len) {
 		if (spec[i] != '%') {
 			sb_add(&b, spec + i++, 1);
@@ -667,7 +672,7 @@ spf_expand(const struct spf_request *req, const char *domain, const char *p, con
 		i += (size_t)n;
 	}
 	if (b.over)
-		return serr(err, errsz, "the expansion of \"%.*s\" is longer than %d bytes",
+		return serr(err, errsz, _("the expansion of \"%.*s\" is longer than %d bytes"),
 		    (int)len, spec, SPF_EXPAND_MAX);
 	if (!exp)
 		shorten(out, &b.n);
@@ -730,19 +735,27 @@ count_lookup(struct spf_ctx *c, const char *domain)
 {
 	if (++c->out->lookups <= SPF_LOOKUP_MAX)
 		return true;
-	problem(c, SPF_PERMERROR, "Evaluating the SPF record of %s needs more than %d DNS"
-	    " lookups (include, a, mx, ptr, exists, redirect).", domain, SPF_LOOKUP_MAX);
+	problem(c, SPF_PERMERROR, _("Evaluating the SPF record of %s needs more than %d DNS"
+	    " lookups (include, a, mx, ptr, exists, redirect)."), domain, SPF_LOOKUP_MAX);
 	return false;
 }
 
-/* count_void - a term's query answered nothing; false (permerror noted) past the limit. */
+/*
+ * count_void - a term's query of name (NULL: the client's PTR) answered
+ * nothing; false (permerror noted) past the limit.
+ */
 static bool
 count_void(struct spf_ctx *c, const char *name)
 {
 	if (++c->out->voids <= SPF_VOID_MAX)
 		return true;
-	problem(c, SPF_PERMERROR, "More than %d DNS lookups of the SPF record answered"
-	    " nothing (the last one: %s).", SPF_VOID_MAX, name);
+	if (name == NULL)
+		problem(c, SPF_PERMERROR, _("More than %d DNS lookups of the SPF record answered"
+		    " nothing (the last one: the PTR of the client)."), SPF_VOID_MAX);
+	else
+		/* TRANSLATORS: the limit (2), then the name that was looked up. */
+		problem(c, SPF_PERMERROR, _("More than %d DNS lookups of the SPF record answered"
+		    " nothing (the last one: %s)."), SPF_VOID_MAX, name);
 	return false;
 }
 
@@ -757,8 +770,8 @@ fetch_record(struct spf_ctx *c, const char *domain, char *slot, bool top)
 	if (top && c->req->override != NULL) {
 		c->out->nrecords = 1;
 		if (strlen(c->req->override) > SPF_RECORD_MAX)
-			return problem(c, SPF_PERMERROR, "The SPF record of %s is longer than %d"
-			    " bytes.", domain, SPF_RECORD_MAX);
+			return problem(c, SPF_PERMERROR, _("The SPF record of %s is longer than %d"
+			    " bytes."), domain, SPF_RECORD_MAX);
 		snprintf(slot, SPF_RECORD_MAX + 1, "%s", c->req->override);
 		return SPF_PASS;
 	}
@@ -770,10 +783,10 @@ fetch_record(struct spf_ctx *c, const char *domain, char *slot, bool top)
 		if (!spf_is_record(txt, len))
 			continue;
 		if (found++ == 0 && len > SPF_RECORD_MAX)
-			return problem(c, SPF_PERMERROR, "The SPF record of %s is longer than %d"
-			    " bytes.", domain, SPF_RECORD_MAX);
+			return problem(c, SPF_PERMERROR, _("The SPF record of %s is longer than %d"
+			    " bytes."), domain, SPF_RECORD_MAX);
 		if (found == 1 && memchr(txt, '\0', len) != NULL)
-			return problem(c, SPF_PERMERROR, "The SPF record of %s holds a NUL byte.",
+			return problem(c, SPF_PERMERROR, _("The SPF record of %s holds a NUL byte."),
 			    domain);
 		if (found == 1) {
 			memcpy(slot, txt, len);
@@ -783,9 +796,12 @@ fetch_record(struct spf_ctx *c, const char *domain, char *slot, bool top)
 	if (top)
 		c->out->nrecords = (int)found;
 	if (found > 1)
-		return problem(c, SPF_PERMERROR, "%s has %zu SPF records (TXT records starting"
-		    " with v=spf1); it must have exactly one.", domain, found);
+		return problem(c, SPF_PERMERROR, ngettext("%s has %zu SPF record (TXT records"
+		    " starting with v=spf1); it must have exactly one.", "%s has %zu SPF records"
+		    " (TXT records starting with v=spf1); it must have exactly one.",
+		    (unsigned long)found), domain, found);
 	if (found == 0 && c->ans.truncated)
+		/* English: the gate's 451 reply quotes a temperror (spf.h) */
 		return problem(c, SPF_TEMPERROR, "%s has more TXT records than hikyaku reads.",
 		    domain);
 	return found == 0 ? SPF_NONE : SPF_PASS;
@@ -846,7 +862,8 @@ target(struct spf_ctx *c, const struct term *t, const char *domain, char *out, s
 	}
 	if (spf_expand(c->req, domain, c->have_p ? c->p : NULL, t->spec, t->speclen, false, out,
 	    outsz, err, sizeof(err)) == -1)
-		return problem(c, SPF_PERMERROR, "In the SPF record of %s: %s.", domain, err);
+		/* TRANSLATORS: the domain, then what is wrong in its record. */
+		return problem(c, SPF_PERMERROR, _("In the SPF record of %s: %s."), domain, err);
 	return SPF_PASS;
 }
 
@@ -876,8 +893,8 @@ match_mx(struct spf_ctx *c, const struct term *t, const char *name, bool *match)
 	if (st != DNS_OK)
 		return count_void(c, name) ? SPF_PASS : SPF_PERMERROR;
 	if ((n = c->ans.n) > SPF_MX_MAX || c->ans.truncated)
-		return problem(c, SPF_PERMERROR, "%s has more than %d MX records, too many for"
-		    " the mx mechanism.", name, SPF_MX_MAX);
+		return problem(c, SPF_PERMERROR, _("%s has more than %d MX records, too many for"
+		    " the mx mechanism."), name, SPF_MX_MAX);
 	for (i = 0; i < n; i++)
 		snprintf(hosts[i], sizeof(hosts[i]), "%s", dns_answer_data(&c->ans, i, &len));
 	for (i = 0; i < n && !*match; i++) {
@@ -936,7 +953,7 @@ match_ptr(struct spf_ctx *c, const char *name, bool *match)
 	int n = validated_names(c, names);
 
 	if (n == -1)
-		return count_void(c, "the PTR of the client") ? SPF_PASS : SPF_PERMERROR;
+		return count_void(c, NULL) ? SPF_PASS : SPF_PERMERROR;
 	for (int i = 0; i < n && !*match; i++)
 		*match = in_domain(names[i], name);
 	return SPF_PASS;
@@ -1002,8 +1019,8 @@ match_include(struct spf_ctx *c, const char *name, int incl, bool *match)
 	case SPF_PERMERROR:
 		return r;
 	case SPF_NONE:
-		return problem(c, SPF_PERMERROR, "include:%s names a domain without an SPF"
-		    " record.", name);
+		return problem(c, SPF_PERMERROR, _("include:%s names a domain without an SPF"
+		    " record."), name);
 	default:
 		return SPF_PASS;
 	}
@@ -1128,7 +1145,9 @@ eval_record(struct spf_ctx *c, const char *rec, const char *domain, int incl, bo
 	bool match;
 
 	if (spf_record_check(rec, len, err, sizeof(err)) == -1)
-		return problem(c, SPF_PERMERROR, "The SPF record of %s is invalid: %s.", domain, err);
+		/* TRANSLATORS: the domain, then what is wrong with its record. */
+		return problem(c, SPF_PERMERROR, _("The SPF record of %s is invalid: %s."), domain,
+		    err);
 	while (next_term(rec, len, &pos, &t, err, sizeof(err)) == 1) {
 		if (t.kind == K_REDIRECT)
 			rt = t, redirect = &rt;
@@ -1150,8 +1169,8 @@ eval_record(struct spf_ctx *c, const char *rec, const char *domain, int incl, bo
 	if (top && incl == 0)
 		c->out->by_redirect = true;
 	if ((r = eval_domain(c, name, incl)) == SPF_NONE)
-		return problem(c, SPF_PERMERROR, "redirect=%s names a domain without an SPF"
-		    " record.", name);
+		return problem(c, SPF_PERMERROR, _("redirect=%s names a domain without an SPF"
+		    " record."), name);
 	return r;
 }
 
@@ -1166,7 +1185,7 @@ eval_domain(struct spf_ctx *c, const char *domain, int incl)
 	if (!valid_domain(domain))
 		return SPF_NONE;	/* section 4.3 */
 	if (c->depth >= SPF_DEPTH_MAX)
-		return problem(c, SPF_PERMERROR, "SPF records are nested too deeply at %s.",
+		return problem(c, SPF_PERMERROR, _("SPF records are nested too deeply at %s."),
 		    domain);
 	slot = c->rec[c->depth++];
 	if ((r = fetch_record(c, domain, slot, top)) == SPF_PASS) {

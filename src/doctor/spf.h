@@ -7,7 +7,10 @@
  *
  * No I/O, no globals, no allocation: DNS answers come from the caller's
  * lookup function (the doctor's blocking resolver, or a table in the unit
- * tests), and all scratch space is in the caller's struct spf_ctx.
+ * tests), and all scratch space is in the caller's struct spf_ctx. The
+ * problems it describes are for people and go through gettext (English
+ * unless the program has set a locale, as only the CLI does); a temperror's
+ * stays English, since the readiness gate quotes it in a 451 reply.
  *
  * Where RFC 7208 leaves room, hikyaku chooses:
  *   - a void lookup is a term's own query (the address query of "a", the MX
@@ -94,7 +97,7 @@ struct spf_outcome {
 	 * decided, else after the last mechanism (before any modifier).
 	 */
 	size_t insert_at;
-	char problem[300];		/* permerror, temperror: what went wrong */
+	char problem[600];		/* permerror, temperror: what went wrong */
 	char explanation[512];		/* fail: the exp= text, if any */
 	int lookups;			/* terms that queried DNS */
 	int voids;			/* void lookups */

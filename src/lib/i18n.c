@@ -4,6 +4,7 @@
  * Only LC_CTYPE (the output charset) and LC_MESSAGES are taken from the
  * environment; LC_TIME and LC_NUMERIC stay "C" so that dates written into
  * messages and numbers parsed from files never depend on the user's locale.
+ * Also the display width of a translated label, for columns.
  */
 #include <limits.h>
 #include <locale.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "lib/i18n.h"
 #include "lib/util.h"
@@ -82,4 +84,25 @@ i18n_init(void)
 	catalogue_dir(dir, sizeof(dir));
 	bindtextdomain(I18N_DOMAIN, dir);
 	textdomain(I18N_DOMAIN);
+}
+
+/* width - the display columns of s (LC_CTYPE); its bytes when that is unknown. */
+static int
+width(const char *s)
+{
+	wchar_t w[128];
+	size_t n = mbstowcs(w, s, sizeof(w) / sizeof(w[0]));
+	int cols;
+
+	if (n == (size_t)-1 || n == sizeof(w) / sizeof(w[0]) || (cols = wcswidth(w, n)) < 0)
+		return (int)strlen(s);
+	return cols;
+}
+
+void
+i18n_fputs_pad(const char *s, int cols, FILE *out)
+{
+	fputs(s, out);
+	for (int n = width(s); n < cols; n++)
+		fputc(' ', out);
 }

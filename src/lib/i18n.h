@@ -9,6 +9,7 @@
 #define HIKYAKU_I18N_H
 
 #include <libintl.h>
+#include <stdio.h>
 
 #define I18N_DOMAIN "hikyaku"
 
@@ -23,5 +24,12 @@
  * The other categories stay "C": dates and numbers in output are protocol.
  */
 void i18n_init(void);
+
+/*
+ * i18n_fputs_pad - s on out, then spaces up to cols display columns (a
+ * translation's characters may be wider than one column, or several bytes
+ * wide each); nothing more when s is as wide already.
+ */
+void i18n_fputs_pad(const char *s, int cols, FILE *out);
 
 #endif
