@@ -2,7 +2,8 @@
  * control.c - the local control socket: an AF_UNIX listener on the loop,
  * one netio per client (a request line, an answer, close), and the CLI's
  * side of it. A spool path too long for sun_path is reached through
- * /proc/self/fd/N of the spool directory.
+ * /proc/self/fd/N of the spool directory. The CLI's errors follow the
+ * locale; the daemon's side logs, in English.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -19,6 +20,7 @@
 
 #include "base/config.h"
 #include "base/netio.h"
+#include "lib/i18n.h"
 #include "lib/log.h"
 #include "lib/util.h"
 #include "ops/control.h"
@@ -193,14 +195,15 @@ read_answer(int fd, int timeout_ms, char *err, size_t errsz)
 
 	for (;;) {
 		if (poll(&pfd, 1, timeout_ms) != 1) {
-			snprintf(err, errsz, "the daemon did not answer on its control socket");
+			snprintf(err, errsz, "%s", _("the daemon did not answer on its control"
+			    " socket"));
 			break;
 		}
 		n = read(fd, buf + len, CONTROL_ANSWER_MAX - len);
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			snprintf(err, errsz, "control socket: %s", strerror(errno));
+			snprintf(err, errsz, _("control socket: %s"), strerror(errno));
 			break;
 		}
 		len += (size_t)n;
@@ -224,18 +227,20 @@ control_query(const struct config *cfg, const char *request, int timeout_ms, cha
 
 	n = snprintf(line, sizeof(line), "%s\r\n", request);
 	if (n <= 0 || (size_t)n >= sizeof(line)) {
-		snprintf(err, errsz, "control request too long");
+		snprintf(err, errsz, "%s", _("control request too long"));
 		return NULL;
 	}
 	if (sock_addr(cfg, &sun, &dirfd) == -1 ||
 	    (fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1 ||
 	    connect(fd, (struct sockaddr *)&sun, sizeof(sun)) == -1) {
-		snprintf(err, errsz, "cannot reach the daemon at %s/%s: %s", cfg->spool,
+		/* TRANSLATORS: the spool, the socket's name in it, the system's reason. */
+		snprintf(err, errsz, _("cannot reach the daemon at %s/%s: %s"), cfg->spool,
 		    CONTROL_NAME, strerror(errno));
 		goto done;
 	}
 	if (write(fd, line, (size_t)n) != n) {
-		snprintf(err, errsz, "cannot write to the control socket: %s", strerror(errno));
+		snprintf(err, errsz, _("cannot write to the control socket: %s"),
+		    strerror(errno));
 		goto done;
 	}
 	answer_text = read_answer(fd, timeout_ms, err, errsz);

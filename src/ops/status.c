@@ -1,7 +1,9 @@
 /*
  * status.c - "hikyaku status": the daemon's answer on the control socket
- * (status_write) and the screen the CLI makes of it and of the store
- * (status_print).
+ * (status_write: "key value" lines, a protocol, never translated) and the
+ * screen the CLI makes of it and of the store (status_print: its labels and
+ * sentences follow the locale; numbers, names, addresses, dates and what
+ * the daemon reports stay as they are).
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include "base/store.h"
 #include "base/tls.h"
 #include "deliver/outcome.h"
+#include "lib/i18n.h"
 #include "lib/util.h"
 #include "ops/control.h"
 #include "ops/status.h"
@@ -22,6 +25,7 @@
 #include "submit/smtp_server.h"
 
 #define DESTINATIONS_SHOWN 10
+#define LABEL_COLS 12		/* where the values of the screen's lines start */
 #define QUERY_TIMEOUT_MS 5000
 
 /* one_line - s with control characters replaced, so that one value stays one line. */
@@ -114,24 +118,36 @@ fmt_time(int64_t t, char *out, size_t outsz)
 		strftime(out, outsz, "%Y-%m-%d %H:%M:%S", &tm);
 }
 
+/* fmt_span - a duration in s, shortly: "2d 3h", "3h 5m", "5m 2s", "40s". */
 static void
 fmt_span(int64_t s, char *out, size_t outsz)
 {
-	if (s < 0)
-		s = 0;
-	if (s >= 86400)
-		snprintf(out, outsz, "%" PRId64 "d %" PRId64 "h", s / 86400, s % 86400 / 3600);
-	else if (s >= 3600)
-		snprintf(out, outsz, "%" PRId64 "h %" PRId64 "m", s / 3600, s % 3600 / 60);
-	else if (s >= 60)
-		snprintf(out, outsz, "%" PRId64 "m %" PRId64 "s", s / 60, s % 60);
+	long long t = s < 0 ? 0 : (long long)s;
+
+	if (t >= 86400)
+		/* TRANSLATORS: durations in hikyaku status: days and hours, hours and
+		 * minutes, minutes and seconds, seconds. Keep them short. */
+		snprintf(out, outsz, _("%lldd %lldh"), t / 86400, t % 86400 / 3600);
+	else if (t >= 3600)
+		snprintf(out, outsz, _("%lldh %lldm"), t / 3600, t % 3600 / 60);
+	else if (t >= 60)
+		snprintf(out, outsz, _("%lldm %llds"), t / 60, t % 60);
 	else
-		snprintf(out, outsz, "%" PRId64 "s", s);
+		snprintf(out, outsz, _("%llds"), t);
 }
 
-/* print_lines - every "key value" line of answer, as "label value" (value only). */
+/* label - a line's label (translated), padded to the column where values start. */
 static void
-print_lines(FILE *out, const char *answer, const char *key, const char *label)
+label(FILE *out, const char *text)
+{
+	i18n_fputs_pad(text, LABEL_COLS - 1, out);
+	fputc(' ', out);
+}
+
+/* print_lines - every "key value" line of answer, as "LABEL value, value" (values only). */
+static void
+print_lines(FILE *out, const char *answer, const char *key, const char *text,
+    const char *prefix)
 {
 	size_t klen = strlen(key);
 	const char *p, *eol;
@@ -141,8 +157,10 @@ print_lines(FILE *out, const char *answer, const char *key, const char *label)
 		eol = strchr(p, '\n');
 		if (strncmp(p, key, klen) != 0 || p[klen] != ' ')
 			continue;
-		fprintf(out, "%s%.*s", first ? label : ", ", (int)(eol ? eol - p - (int)klen - 1
-		    : (int)strlen(p + klen + 1)), p + klen + 1);
+		if (first)
+			label(out, text);
+		fprintf(out, "%s%s%.*s", first ? "" : ", ", prefix, (int)(eol ? eol - p -
+		    (int)klen - 1 : (int)strlen(p + klen + 1)), p + klen + 1);
 		first = false;
 	}
 	if (!first)
@@ -153,46 +171,90 @@ static void
 print_cert(FILE *out, const char *answer, int64_t now)
 {
 	char subj[256], serial[80], exp[32], when[32];
-	int64_t t, days;
+	long long days;
+	int64_t t;
 
 	if (value(answer, "cert-expires", exp, sizeof(exp)) == NULL)
 		return;
 	t = strtoll(exp, NULL, 10);
-	days = (t - now) / 86400;
+	days = (long long)((t - now) / 86400);
 	fmt_time(t, when, sizeof(when));
-	fprintf(out, "certificate %s, serial %s, expires %s (%" PRId64 " days)\n",
+	/* TRANSLATORS: the certificate's subject, its serial number, when it expires
+	 * (a date), and in how many days (negative once expired). */
+	fprintf(out, ngettext("certificate %s, serial %s, expires %s (%lld day)\n",
+	    "certificate %s, serial %s, expires %s (%lld days)\n", (unsigned long)llabs(days)),
 	    value(answer, "cert-subject", subj, sizeof(subj)) ? subj : "?",
 	    value(answer, "cert-serial", serial, sizeof(serial)) ? serial : "?", when, days);
-	if (t - now < STATUS_CERT_WARN_DAYS * 86400)
-		fprintf(out, "warning: the certificate %s in %" PRId64 " days: renew it, then"
-		    " \"hikyaku reload\"\n", t < now ? "expired" : "expires", days);
+	if (t - now >= STATUS_CERT_WARN_DAYS * 86400)
+		return;
+	if (t >= now)
+		fprintf(out, ngettext("warning: the certificate expires in %lld day: renew it,"
+		    " then \"hikyaku reload\"\n", "warning: the certificate expires in %lld days:"
+		    " renew it, then \"hikyaku reload\"\n", (unsigned long)days), days);
+	else
+		fprintf(out, ngettext("warning: the certificate expired %lld day ago: renew it,"
+		    " then \"hikyaku reload\"\n", "warning: the certificate expired %lld days ago:"
+		    " renew it, then \"hikyaku reload\"\n", (unsigned long)-days), -days);
+}
+
+static void
+print_reload(FILE *out, const char *answer)
+{
+	char v[600], when[32], rl[64];
+
+	if (value(answer, "reload", rl, sizeof(rl)) == NULL || strstr(rl, " none") != NULL)
+		return;
+	fmt_time(strtoll(strchr(rl, ' ') + 1, NULL, 10), when, sizeof(when));
+	label(out, _("last reload"));
+	if (strstr(rl, " ok") != NULL)
+		/* TRANSLATORS: when the last reload was (a date and time). */
+		fprintf(out, _("%s: ok\n"), when);
+	else if (value(answer, "reload-error", v, sizeof(v)) != NULL)
+		/* TRANSLATORS: when the last reload was, then why it was refused. */
+		fprintf(out, _("%s: refused: %s\n"), when, v);
+	else
+		fprintf(out, _("%s: refused\n"), when);
+}
+
+/* print_counts - the daemon's delivery counters since it started. */
+static void
+print_counts(FILE *out, const char *answer)
+{
+	char a[32], s[32], d[32], b[32];
+
+	label(out, _("since start"));
+	/* TRANSLATORS: recipients accepted, sent, deferred and bounced since the
+	 * daemon started. */
+	fprintf(out, _("%s accepted, %s sent, %s deferred, %s bounced (recipients)\n"),
+	    value(answer, "accepted", a, sizeof(a)) ? a : "?",
+	    value(answer, "sent", s, sizeof(s)) ? s : "?",
+	    value(answer, "deferred", d, sizeof(d)) ? d : "?",
+	    value(answer, "bounced", b, sizeof(b)) ? b : "?");
 }
 
 static void
 print_daemon(FILE *out, const char *answer)
 {
-	char v[600], pid[32], started[32], when[32], span[32], rl[64];
+	char v[600], pid[32], started[32], when[32], span[32];
 	int64_t now = util_now(), t;
 
 	t = value(answer, "started", started, sizeof(started)) ? strtoll(started, NULL, 10) : 0;
 	fmt_time(t, when, sizeof(when));
 	fmt_span(now - t, span, sizeof(span));
-	fprintf(out, "hikyaku %s running, pid %s, up %s (since %s)\n",
+	/* TRANSLATORS: the version, the pid, how long it has run, since when. */
+	fprintf(out, _("hikyaku %s running, pid %s, up %s (since %s)\n"),
 	    value(answer, "version", v, sizeof(v)) ? v : "?",
 	    value(answer, "pid", pid, sizeof(pid)) ? pid : "?", span, when);
-	fprintf(out, "config      %s\n", value(answer, "config", v, sizeof(v)) ? v : "?");
-	if (value(answer, "reload", rl, sizeof(rl)) != NULL && strstr(rl, " none") == NULL) {
-		fmt_time(strtoll(strchr(rl, ' ') + 1, NULL, 10), when, sizeof(when));
-		fprintf(out, "last reload %s: %s\n", when, strstr(rl, " ok") ? "ok" :
-		    value(answer, "reload-error", v, sizeof(v)) ? v : "failed");
-	}
-	print_lines(out, answer, "listen", "listening  ");
-	print_lines(out, answer, "metrics", "metrics     http://");
-	fprintf(out, "sessions    %s\n", value(answer, "sessions", v, sizeof(v)) ? v : "?");
-	fprintf(out, "since start %s accepted, ", value(answer, "accepted", v, sizeof(v)) ? v : "?");
-	fprintf(out, "%s sent, ", value(answer, "sent", v, sizeof(v)) ? v : "?");
-	fprintf(out, "%s deferred, ", value(answer, "deferred", v, sizeof(v)) ? v : "?");
-	fprintf(out, "%s bounced (recipients)\n", value(answer, "bounced", v, sizeof(v)) ? v : "?");
+	/* TRANSLATORS: the labels of hikyaku status's lines are padded to 12
+	 * columns; keep them within 11. */
+	label(out, _("config"));
+	fprintf(out, "%s\n", value(answer, "config", v, sizeof(v)) ? v : "?");
+	print_reload(out, answer);
+	print_lines(out, answer, "listen", _("listening"), "");
+	print_lines(out, answer, "metrics", _("metrics"), "http://");
+	label(out, _("sessions"));
+	fprintf(out, "%s\n", value(answer, "sessions", v, sizeof(v)) ? v : "?");
+	print_counts(out, answer);
 	print_cert(out, answer, now);
 }
 
@@ -202,14 +264,42 @@ struct queue_totals {
 	bool any;
 };
 
+/* print_state - one state of the queue's recipients: "queued 3 recipients (in 2 messages)". */
 static void
 print_state(void *arg, const char *const *cols, int ncols)
 {
 	struct queue_totals *q = arg;
+	long long n = strtoll(cols[1], NULL, 10), m = strtoll(cols[2], NULL, 10);
+	unsigned long k = (unsigned long)n;
+	char msgs[64];
 
-	fprintf(q->out, "%s%s %s recipients (in %s messages)", q->any ? ", " : "queue       ",
-	    cols[0], cols[1], cols[2]);
+	if (q->any)
+		fputs(", ", q->out);
+	else
+		label(q->out, _("queue"));
 	q->any = true;
+	/* TRANSLATORS: a number of messages, put in the sentences that follow (%s). */
+	snprintf(msgs, sizeof(msgs), ngettext("%lld message", "%lld messages", (unsigned long)m),
+	    m);
+	if (strcmp(cols[0], "queued") == 0)
+		/* TRANSLATORS: the recipients in one state of the queue, and the
+		 * messages they are in (e.g. "2 messages"). */
+		fprintf(q->out, ngettext("queued %lld recipient (in %s)", "queued %lld recipients"
+		    " (in %s)", k), n, msgs);
+	else if (strcmp(cols[0], "deferred") == 0)
+		fprintf(q->out, ngettext("deferred %lld recipient (in %s)", "deferred %lld"
+		    " recipients (in %s)", k), n, msgs);
+	else if (strcmp(cols[0], "sent") == 0)
+		fprintf(q->out, ngettext("sent %lld recipient (in %s)", "sent %lld recipients"
+		    " (in %s)", k), n, msgs);
+	else if (strcmp(cols[0], "bounced") == 0)
+		fprintf(q->out, ngettext("bounced %lld recipient (in %s)", "bounced %lld"
+		    " recipients (in %s)", k), n, msgs);
+	else
+		/* TRANSLATORS: a state the queue's recipients are in (a word of the
+		 * store), their number, the messages they are in. */
+		fprintf(q->out, ngettext("%s %lld recipient (in %s)", "%s %lld recipients (in %s)",
+		    k), cols[0], n, msgs);
 }
 
 static void
@@ -220,11 +310,21 @@ print_destination(void *arg, const char *const *cols, int ncols)
 	int64_t next = strtoll(cols[3], NULL, 10);
 
 	if (!q->any)
-		fprintf(q->out, "by destination (pending recipients):\n");
+		fprintf(q->out, "%s\n", _("by destination (pending recipients):"));
 	q->any = true;
+	fprintf(q->out, "  %-30s ", cols[0]);
+	if (next <= q->now) {
+		/* TRANSLATORS: a destination's recipients queued and deferred, in
+		 * columns 5 wide, and when the next attempt is. */
+		fprintf(q->out, _("%5s queued %5s deferred   next attempt now\n"), cols[1],
+		    cols[2]);
+		return;
+	}
 	fmt_span(next - q->now, span, sizeof(span));
-	fprintf(q->out, "  %-30s %5s queued %5s deferred   next attempt %s\n", cols[0], cols[1],
-	    cols[2], next <= q->now ? "now" : span);
+	/* TRANSLATORS: a destination's recipients queued and deferred, in columns 5
+	 * wide, and in how long the next attempt is (e.g. "12m 3s"). */
+	fprintf(q->out, _("%5s queued %5s deferred   next attempt in %s\n"), cols[1], cols[2],
+	    span);
 }
 
 static void
@@ -236,17 +336,25 @@ print_queue(FILE *out, struct store *st)
 
 	if (store_queue_count(st, &n) != STORE_OK || store_queue_states(st, print_state, &q) !=
 	    STORE_OK) {
-		fprintf(out, "queue       cannot read the store: %s\n", store_errmsg(st));
+		if (!q.any)
+			label(out, _("queue"));
+		fprintf(out, _("cannot read the store: %s\n"), store_errmsg(st));
 		return;
 	}
-	if (!q.any)
-		fprintf(out, "queue       empty\n");
-	else
-		fprintf(out, "; %" PRId64 " messages\n", n);
+	if (!q.any) {
+		label(out, _("queue"));
+		fprintf(out, "%s\n", _("empty"));
+	} else
+		/* TRANSLATORS: after the states of the queue: the messages in it. */
+		fprintf(out, ngettext("; %lld message\n", "; %lld messages\n", (unsigned long)n),
+		    (long long)n);
 	if (n > 0 && store_queue_oldest(st, &oldest) == STORE_OK && oldest > 0) {
 		fmt_time(oldest, when, sizeof(when));
 		fmt_span(q.now - oldest, span, sizeof(span));
-		fprintf(out, "oldest      %s (%s ago)\n", when, span);
+		label(out, _("oldest"));
+		/* TRANSLATORS: when the oldest message arrived (a date), and how long ago
+		 * (e.g. "2h 11m"). */
+		fprintf(out, _("%s (%s ago)\n"), when, span);
 	}
 	q.any = false;
 	store_queue_destinations(st, DESTINATIONS_SHOWN, false, print_destination, &q);
@@ -264,7 +372,7 @@ print_errors(FILE *out, const char *answer)
 		if (strncmp(p, "error ", 6) != 0)
 			continue;
 		if (first)
-			fprintf(out, "last delivery errors:\n");
+			fprintf(out, "%s\n", _("last delivery errors:"));
 		first = false;
 		fmt_time(strtoll(p + 6, NULL, 10), when, sizeof(when));
 		p = strchr(p + 6, ' ');
@@ -281,7 +389,8 @@ status_print(const struct config *cfg, struct store *st, FILE *out)
 	if (answer != NULL)
 		print_daemon(out, answer);
 	else
-		fprintf(out, "hikyaku is not running on spool %s (%s)\n", cfg->spool, err);
+		/* TRANSLATORS: the spool directory, then why the daemon did not answer. */
+		fprintf(out, _("hikyaku is not running on spool %s (%s)\n"), cfg->spool, err);
 	print_queue(out, st);
 	if (answer != NULL)
 		print_errors(out, answer);

@@ -1,6 +1,7 @@
 """Messages in the user's language (issue 10): with LANG=ja_JP.UTF-8 the
-probe, home-config, CLI and configuration errors speak Japanese, with
-LANG=C English; SMTP replies and the daemon's log stay English. The
+probe, home-config, status, CLI and configuration errors speak Japanese,
+with LANG=C English; SMTP replies and the daemon's log stay English (the
+doctor's Japanese: test_doctor_i18n.py). The
 catalogue is found from the build tree (./build/hikyaku) and after an
 install (meson install --destdir)."""
 import json
@@ -102,6 +103,46 @@ def test_cli_and_configuration_errors(tmp_path):
     assert ja.returncode == 2 and "1 から 300 秒で指定してください" in ja.stderr
     ja = cli("nonsense", lang=JA)
     assert ja.returncode == 2 and ja.stderr.startswith("使い方: hikyaku [-c ファイル] コマンド")
+
+
+def test_status_screen_in_japanese(relay_factory):
+    """`hikyaku status`: labels and sentences follow the locale, padded by
+    display width; numbers, addresses and the daemon's delivery errors stay."""
+    r = relay_factory(route="* 127.0.0.1:1", retry_backoff="1h 2h")
+    with r.session(ALICE) as c:
+        m, rr, d = c.send_mail("alice@example.jp", ["friend@example.com"],
+                               b"From: alice@example.jp\r\nSubject: x\r\n\r\nx\r\n")
+        assert d.code == 250, d
+    assert r.wait_log(r"status=deferred", timeout=15), r.log()[-2000:]
+    ja = cli("status", "-c", r.conf_path, lang=JA)
+    en = cli("status", "-c", r.conf_path, lang="C")
+    assert ja.returncode == en.returncode == 0, ja.stderr + en.stderr
+    out = ja.stdout
+    assert re.search(r"^hikyaku \d+\.\d+\.\d+ 稼働中、pid \d+、稼働時間 \d+秒（\d{4}-\d\d-\d\d "
+                     r"[\d:]+ から）$", out, re.M), out
+    # labels padded to 12 columns: "設定" is 4 columns wide, "セッション" 10
+    assert re.search(r"^設定        %s$" % re.escape(r.conf_path), out, re.M), out
+    assert re.search(r"^待ち受け    127\.0\.0\.1:%d starttls, " % r.starttls_port, out, re.M), out
+    assert re.search(r"^セッション  [01]$", out, re.M), out
+    assert re.search(r"^起動以来    受付 1、送信 0、再試行待ち 1、返送 0（受取人の数）$", out, re.M), out
+    assert re.search(r"^キュー      再試行待ちの受取人 1 件（メッセージ 1 通）。メッセージは計 1 通$",
+                     out, re.M), out
+    assert re.search(r"^最古        \S+ \S+（\d+秒前）$", out, re.M), out
+    assert re.search(r"^  example\.com +配送待ち +0  再試行待ち +1   次の試行: (1時間 0分|59分 \d+秒)後$",
+                     out, re.M), out
+    # the daemon's words (an SMTP client error) stay as it said them
+    assert re.search(r"^最近の配送エラー:\n  .* deferred 4\.\S+ <friend@example\.com> .*"
+                     r"Connection refused", out, re.M), out
+    assert re.search(r"^sessions +[01]$", en.stdout, re.M) and "running, pid" in en.stdout
+    assert re.search(r"^queue +deferred 1 recipient \(in 1 message\); 1 message$", en.stdout,
+                     re.M), en.stdout
+    assert not re.search(r"[\u3040-\u30ff\u4e00-\u9fff]", en.stdout), en.stdout
+    r.stop()
+    ja = cli("status", "-c", r.conf_path, lang=JA)
+    assert ja.returncode == 3
+    assert ja.stdout.startswith("スプール %s で hikyaku は動いていません（%s/hikyaku.sock の"
+                                "デーモンに接続できません: " % (r.spool, r.spool)), ja.stdout
+    assert "キュー      再試行待ちの受取人 1 件" in ja.stdout
 
 
 def test_daemon_log_stays_english(relay_factory, monkeypatch):

@@ -427,7 +427,7 @@ def test_status_screen(world):  # noqa: F811
     assert "127.0.0.1:%d starttls" % r.starttls_port in out
     assert "127.0.0.1:%d tls" % r.tls_port in out
     assert re.search(r"^sessions +1$", out, re.M), out
-    assert re.search(r"^queue .*deferred 1 recipients", out, re.M), out
+    assert re.search(r"^queue +deferred 1 recipient \(in 1 message\); 1 message$", out, re.M), out
     assert re.search(r"^  dead\.example +0 queued +1 deferred", out, re.M), out
     assert re.search(r"^oldest ", out, re.M), out
     assert re.search(r"^last delivery errors:\n  .* %s deferred 4\.\S+ <c@dead\.example> "
