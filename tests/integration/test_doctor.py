@@ -358,11 +358,11 @@ def test_walkthrough_fresh_domain(env):
 README = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "README.md")
 
 
-def readme_blocks():
-    """The outputs of `$ hikyaku doctor example.jp` in the README's walkthrough."""
+def readme_blocks(command="hikyaku doctor example.jp"):
+    """The outputs of `$ COMMAND` in the README (the walkthrough's, by default)."""
     blocks, cur = [], None
     for line in open(README, encoding="utf-8").read().splitlines():
-        if line == "    $ hikyaku doctor example.jp":
+        if line == "    $ " + command:
             cur = []
             blocks.append(cur)
         elif cur is not None and line.startswith("    "):
@@ -377,20 +377,31 @@ def normalize(text):
     return re.sub(r'(p=MIIB[A-Za-z0-9+/]{6})[A-Za-z0-9+/=" ]+(IDAQAB)"', r'\1...\2"', text)
 
 
-def test_readme_walkthrough(tmp_path):
-    """The README's newcomer: keygen, doctor, publish what it printed, doctor."""
-    want = readme_blocks()
-    assert len(want) == 2, want
-    dns = TestDNS(str(tmp_path / "dns"), [
+def readme_world(dir):
+    """The README's newcomer before the first doctor: a test DNS with the home
+    server as MX and the relay's PTR, a relay with a grant and a DKIM key."""
+    dns = TestDNS(str(dir / "dns"), [
         ("example.jp", "MX", "10 home.example.jp."),
         ("home.example.jp", "A", "198.18.7.7"),
         ("relay.example.net", "A", "198.18.0.5"),
         ("5.0.18.198.in-addr.arpa", "PTR", "relay.example.net.")]).start()
     try:
-        relay = make_relay(str(tmp_path / "relay"), dns, hostname="relay.example.net",
+        relay = make_relay(str(dir / "relay"), dns, hostname="relay.example.net",
                            dnsbl=None, dns_timeout=None)
         relay.add_account("alice", "alice-pw-123", ["@example.jp"])
         relay.cli("dkim", "keygen", "example.jp")
+    except BaseException:
+        dns.stop()
+        raise
+    return dns, relay
+
+
+def test_readme_walkthrough(tmp_path):
+    """The README's newcomer: keygen, doctor, publish what it printed, doctor."""
+    want = readme_blocks()
+    assert len(want) == 2, want
+    dns, relay = readme_world(tmp_path)
+    try:
         p = doctor(relay, "example.jp")
         assert p.returncode == 1
         assert normalize(p.stdout.rstrip("\n")) == normalize(want[0])

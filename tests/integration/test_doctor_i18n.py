@@ -14,7 +14,7 @@ import pytest
 from doctorenv import RELAY_IP, make_relay, start_dns, zone_record
 from harness import ALICE
 from helpers import make_message
-from test_doctor import RECORDS
+from test_doctor import RECORDS, normalize, readme_blocks, readme_world
 
 JA = "ja_JP.UTF-8"
 JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
@@ -174,3 +174,16 @@ def test_the_daemons_replies_and_verdicts_stay_english(tmp_path, tls_material, m
             relay.cleanup()
         dns.stop()
 
+
+def test_readme_japanese_example(tmp_path):
+    """The README's Japanese example is the walkthrough's first run under
+    LANG=ja_JP.UTF-8, as printed."""
+    want = readme_blocks("LANG=ja_JP.UTF-8 hikyaku doctor example.jp")
+    assert len(want) == 1, want
+    dns, relay = readme_world(tmp_path)
+    try:
+        p = doctor(relay, "example.jp", lang=JA)
+        assert p.returncode == 1
+        assert normalize(p.stdout.rstrip("\n")) == normalize(want[0]), p.stdout
+    finally:
+        dns.stop()
