@@ -981,6 +981,7 @@ static int
 dnsbl_one(struct doctor_env *env, struct doctor_report *r, size_t i, const char *zone)
 {
 	char q[DNS_NAME_MAX + 80];
+	uint8_t code[4];
 	const uint8_t *a;
 	size_t len;
 	enum dns_status st;
@@ -997,6 +998,10 @@ dnsbl_one(struct doctor_env *env, struct doctor_report *r, size_t i, const char 
 	if (st != DNS_OK)
 		return 0;
 	a = (const uint8_t *)dns_answer_data(env->ans, 0, &len);
+	if (len != sizeof(code))
+		return 0;
+	memcpy(code, a, sizeof(code));	/* the TXT query of a listing reuses the answer */
+	a = code;
 	if (a[0] != 127 || (a[1] == 255 && a[2] == 255)) {
 		/* TRANSLATORS: the blocklist's zone, the address it answered, the relay's
 		 * address. */

@@ -276,7 +276,7 @@ def test_relay_ip_on_a_blocklist(env):
     relay, _ = env
     rep, p = doctor_json(relay, "good.example", "--relay-ip", "198.18.0.23")
     (st, msg, fix), = checks(rep["good.example"], "dnsbl")
-    assert st == "fail" and "listed on the blocklist bl.example" in msg
+    assert st == "fail" and "listed on the blocklist bl.example (127.0.0.2): " in msg, msg
     assert "https://bl.example/q?ip=198.18.0.23" in msg and "removal" in fix
     assert p.returncode == 1
 
