@@ -42,6 +42,7 @@ struct netio {
 	bool paused;
 	struct tls_ctx *starttls;	/* pending STARTTLS, once output is flushed */
 	char servername[256];		/* for a client-side handshake */
+	const struct tls_expect *expect;	/* or this, with what to check (caller's) */
 	bool connecting;		/* netio_connect in progress */
 	bool handshaking;		/* a TLS handshake has not completed yet */
 	struct event *timer;
@@ -83,7 +84,7 @@ switch_to_tls(struct netio *io)
 	bufferevent_free(io->bev);	/* drops unread plain-text input */
 	io->bev = NULL;
 	bev = bufferevent_openssl_socket_new(io->base, io->fd,
-	    tls_new_session(tls, io->servername),
+	    io->expect ? tls_client_session(tls, io->expect) : tls_new_session(tls, io->servername),
 	    tls_is_client(tls) ? BUFFEREVENT_SSL_CONNECTING : BUFFEREVENT_SSL_ACCEPTING,
 	    BEV_OPT_CLOSE_ON_FREE);
 	if (bev == NULL)
@@ -373,6 +374,23 @@ netio_starttls(struct netio *io, struct tls_ctx *tls, const char *servername)
 	    evbuffer_get_length(bufferevent_get_input(io->bev)));
 	if (evbuffer_get_length(bufferevent_get_output(io->bev)) == 0)
 		switch_to_tls(io);
+}
+
+void
+netio_starttls_expect(struct netio *io, struct tls_ctx *tls, const struct tls_expect *expect)
+{
+	io->expect = expect;
+	netio_starttls(io, tls, expect->host);
+}
+
+enum tls_check
+netio_tls_check(struct netio *io, char *why, size_t whysz)
+{
+	if (!io->tls || io->handshaking) {
+		util_strlcpy(why, "no TLS", whysz);
+		return TLS_CHECK_NO_CERT;
+	}
+	return tls_peer_check(bufferevent_openssl_get_ssl(io->bev), why, whysz);
 }
 
 bool

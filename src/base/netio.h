@@ -13,9 +13,10 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "base/tls.h"
+
 struct event_base;
 struct netio;
-struct tls_ctx;
 
 struct netio_cbs {
 	void (*on_input)(struct netio *io, void *arg);	/* new bytes arrived */
@@ -70,6 +71,13 @@ void netio_printf(struct netio *io, const char *fmt, ...) __attribute__((format(
  * on_tls runs when it completes; on_close if it fails.
  */
 void netio_starttls(struct netio *io, struct tls_ctx *tls, const char *servername);
+/*
+ * netio_starttls_expect - netio_starttls for a client connection whose server
+ * is checked against expect (SNI, name, TLSA); it must outlive io.
+ */
+void netio_starttls_expect(struct netio *io, struct tls_ctx *tls, const struct tls_expect *expect);
+/* netio_tls_check - the verdict on the server's certificate, once TLS is up. */
+enum tls_check netio_tls_check(struct netio *io, char *why, size_t whysz);
 /* netio_tls_verified - whether the peer's certificate verified (client side). */
 bool netio_tls_verified(struct netio *io);
 bool netio_is_tls(struct netio *io);

@@ -1,7 +1,8 @@
 /*
  * tls.c - OpenSSL server contexts, self-signed certificate generation,
- * connection descriptions, and blocking client connections for the probe.
- * The only file that uses the SSL API.
+ * connection descriptions, blocking client connections for the probe, and
+ * the checks of outbound delivery connections (trust store, host name,
+ * DANE). The only file that uses the SSL API.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -221,6 +222,12 @@ tls_client_new(char *err, size_t errsz)
 	SSL_CTX_set_mode(t->ctx, SSL_MODE_RELEASE_BUFFERS);
 	SSL_CTX_set_default_verify_paths(t->ctx);
 	SSL_CTX_set_verify(t->ctx, SSL_VERIFY_NONE, NULL);	/* judged after the handshake */
+	if (SSL_CTX_dane_enable(t->ctx) <= 0) {
+		tls_last_error(why, sizeof(why));
+		snprintf(err, errsz, "cannot enable DANE in the TLS client context: %s", why);
+		tls_free(t);
+		return NULL;
+	}
 	return t;
 }
 
@@ -255,6 +262,157 @@ tls_describe(struct ssl_st *ssl, char *version, size_t vsz, char *cipher, size_t
 {
 	util_strlcpy(version, SSL_get_version(ssl), vsz);
 	util_strlcpy(cipher, SSL_CIPHER_get_name(SSL_get_current_cipher(ssl)), csz);
+}
+
+static const char *const level_names[] = {
+	[TLS_LEVEL_NONE] = "none", [TLS_LEVEL_MAY] = "may", [TLS_LEVEL_ENCRYPT] = "encrypt",
+	[TLS_LEVEL_VERIFY] = "verify", [TLS_LEVEL_DANE] = "dane",
+};
+
+const char *
+tls_level_name(enum tls_level l)
+{
+	return level_names[l];
+}
+
+int
+tls_level_parse(const char *s, enum tls_level *out)
+{
+	for (size_t i = 0; i < sizeof(level_names) / sizeof(level_names[0]); i++) {
+		if (strcmp(s, level_names[i]) == 0) {
+			*out = (enum tls_level)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+int
+tls_tlsa_usable(const struct tls_tlsa *r)
+{
+	if (r->usage != 2 && r->usage != 3)
+		return 0;	/* PKIX-TA(0), PKIX-EE(1): not for SMTP (RFC 7672 3.1.3) */
+	if (r->selector > 1 || r->len == 0)
+		return 0;
+	switch (r->mtype) {
+	case 0: return 1;
+	case 1: return r->len == 32;
+	case 2: return r->len == 64;
+	default: return 0;
+	}
+}
+
+int
+tls_client_ca_file(struct tls_ctx *t, const char *file, char *err, size_t errsz)
+{
+	X509_STORE *store = X509_STORE_new();
+	char why[256];
+
+	if (store == NULL || X509_STORE_load_file(store, file) != 1) {
+		tls_last_error(why, sizeof(why));
+		snprintf(err, errsz, "cannot load CA certificates from %s: %s", file, why);
+		X509_STORE_free(store);
+		return -1;
+	}
+	SSL_CTX_set_cert_store(t->ctx, store);	/* replaces (and frees) the default store */
+	return 0;
+}
+
+static bool
+is_ip_literal(const char *host)
+{
+	unsigned char buf[16];
+
+	return inet_pton(AF_INET, host, buf) == 1 || inet_pton(AF_INET6, host, buf) == 1;
+}
+
+/* add_tlsa - the usable records of p to ssl; how many were taken. */
+static size_t
+add_tlsa(SSL *ssl, const struct tls_expect *p)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < p->ntlsa; i++) {
+		const struct tls_tlsa *r = &p->tlsa[i];
+
+		if (tls_tlsa_usable(r) && SSL_dane_tlsa_add(ssl, r->usage, r->selector, r->mtype,
+		    r->data, r->len) > 0)
+			n++;
+	}
+	ERR_clear_error();	/* records OpenSSL refused leave errors behind */
+	return n;
+}
+
+struct ssl_st *
+tls_client_session(struct tls_ctx *t, const struct tls_expect *p)
+{
+	SSL *ssl = SSL_new(t->ctx);
+	bool ip = is_ip_literal(p->host);
+
+	if (ssl == NULL)
+		panic("SSL_new failed");
+	SSL_set_hostflags(ssl, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+	if (ip) {
+		X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl), p->host);
+		return ssl;
+	}
+	SSL_set_tlsext_host_name(ssl, p->host);
+	if (p->ntlsa > 0) {
+		if (SSL_dane_enable(ssl, p->host) <= 0)
+			panic("SSL_dane_enable failed");
+		SSL_dane_set_flags(ssl, DANE_FLAG_NO_DANE_EE_NAMECHECKS);
+		/* with no usable record, PKIX applies to the name SSL_dane_enable set */
+		add_tlsa(ssl, p);
+		return ssl;
+	}
+	SSL_set1_host(ssl, p->host);
+	return ssl;
+}
+
+static enum tls_check
+check_of(long v)
+{
+	switch (v) {
+	case X509_V_ERR_HOSTNAME_MISMATCH:
+	case X509_V_ERR_IP_ADDRESS_MISMATCH:
+		return TLS_CHECK_HOST_MISMATCH;
+	case X509_V_ERR_CERT_HAS_EXPIRED:
+	case X509_V_ERR_CERT_NOT_YET_VALID:
+		return TLS_CHECK_EXPIRED;
+	case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+	case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+	case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+	case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+	case X509_V_ERR_CERT_UNTRUSTED:
+		return TLS_CHECK_UNTRUSTED;
+	case X509_V_ERR_DANE_NO_MATCH:
+		return TLS_CHECK_TLSA_MISMATCH;
+	default:
+		return TLS_CHECK_INVALID;
+	}
+}
+
+enum tls_check
+tls_peer_check(struct ssl_st *ssl, char *why, size_t whysz)
+{
+	long v;
+
+	if (SSL_get0_peer_certificate(ssl) == NULL) {
+		util_strlcpy(why, "no certificate", whysz);
+		return TLS_CHECK_NO_CERT;
+	}
+	v = SSL_get_verify_result(ssl);
+	if (v == X509_V_OK) {
+		if (SSL_get0_dane_authority(ssl, NULL, NULL) >= 0) {
+			util_strlcpy(why, "authenticated by a TLSA record", whysz);
+			return TLS_CHECK_DANE;
+		}
+		util_strlcpy(why, "verified", whysz);
+		return TLS_CHECK_PKIX;
+	}
+	util_strlcpy(why, X509_verify_cert_error_string(v), whysz);
+	return check_of(v);
 }
 
 static X509 *

@@ -55,8 +55,8 @@ int tls_make_selfsigned(const char *certpath, const char *keypath, const char *h
 
 /*
  * tls_client_new - a client context for delivery: TLS 1.2 or newer, the
- * system's CA store loaded, but the handshake never fails on verification
- * (opportunistic TLS); tls_verified() tells afterwards.
+ * system's CA store loaded, DANE enabled, but the handshake never fails on
+ * verification; tls_peer_check() (or tls_verified()) tells afterwards.
  */
 struct tls_ctx *tls_client_new(char *err, size_t errsz);
 
@@ -128,5 +128,79 @@ int tls_conn_write(struct tls_conn *c, const void *buf, size_t n, int timeout_ms
 
 /* tls_conn_close - send close_notify (without waiting) and free c; the socket stays open. */
 void tls_conn_close(struct tls_conn *c);
+
+/*
+ * --- Outbound certificate checks (delivery) ---
+ *
+ * Every delivery connection is checked, whatever the destination requires:
+ * against the trust store and the MX host name (RFC 6125, with RFC 7817's
+ * wildcard rule: "*" only as the whole left-most label, matching one label),
+ * or, when TLSA records are given, by DANE (RFC 7672: DANE-TA(2) and
+ * DANE-EE(3) only; no name check for DANE-EE). The handshake never fails
+ * on the check; tls_peer_check() tells afterwards, and the caller decides.
+ */
+
+/* What a delivery requires of a connection, weakest first (tls-policy). */
+enum tls_level {
+	TLS_LEVEL_NONE,		/* no STARTTLS */
+	TLS_LEVEL_MAY,		/* STARTTLS when offered; plain text otherwise */
+	TLS_LEVEL_ENCRYPT,	/* TLS required, certificate not checked */
+	TLS_LEVEL_VERIFY,	/* TLS with a certificate valid for the MX host name */
+	TLS_LEVEL_DANE,		/* TLS authenticated by the MX host's TLSA records */
+};
+
+/* tls_level_name - "none", "may", "encrypt", "verify", "dane". */
+const char *tls_level_name(enum tls_level l);
+/* tls_level_parse - the inverse; 0, or -1 for another word. */
+int tls_level_parse(const char *s, enum tls_level *out);
+
+/* One TLSA record (RFC 6698); data points into the caller's memory. */
+struct tls_tlsa {
+	uint8_t usage, selector, mtype;
+	const uint8_t *data;
+	size_t len;
+};
+
+/*
+ * tls_tlsa_usable - whether r can authenticate an SMTP server (RFC 7672
+ * section 3.1): usage DANE-TA(2) or DANE-EE(3), selector 0 or 1, matching
+ * type 0, 1 (32-byte SHA-256) or 2 (64-byte SHA-512). Pure.
+ */
+int tls_tlsa_usable(const struct tls_tlsa *r);
+
+/* What a client connection is checked against; valid for the connection's life. */
+struct tls_expect {
+	const char *host;		/* SNI and the name the certificate must carry */
+	const struct tls_tlsa *tlsa;	/* usable TLSA records: DANE instead of PKIX */
+	size_t ntlsa;
+};
+
+/* How the peer's certificate fared (after the handshake). */
+enum tls_check {
+	TLS_CHECK_DANE,			/* a TLSA record matched */
+	TLS_CHECK_PKIX,			/* chains to a trusted CA and carries the name */
+	TLS_CHECK_NO_CERT,		/* the server sent none */
+	TLS_CHECK_HOST_MISMATCH,	/* valid, but not for this host name */
+	TLS_CHECK_EXPIRED,		/* expired or not yet valid */
+	TLS_CHECK_UNTRUSTED,		/* self-signed or from an unknown CA */
+	TLS_CHECK_TLSA_MISMATCH,	/* no TLSA record matched */
+	TLS_CHECK_INVALID,		/* any other verification error */
+};
+
+/*
+ * tls_client_ca_file - trust only the CA certificates in file (PEM) for
+ * t's connections, instead of the system's store. 0, or -1 with err.
+ */
+int tls_client_ca_file(struct tls_ctx *t, const char *file, char *err, size_t errsz);
+
+/*
+ * tls_client_session - a client SSL for one connection checked against p
+ * (p must outlive the SSL). Unusable TLSA records in p are ignored; when
+ * none is usable, the PKIX check applies.
+ */
+struct ssl_st *tls_client_session(struct tls_ctx *t, const struct tls_expect *p);
+
+/* tls_peer_check - the verdict on an established client ssl; why says it in words. */
+enum tls_check tls_peer_check(struct ssl_st *ssl, char *why, size_t whysz);
 
 #endif

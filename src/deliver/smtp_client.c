@@ -42,7 +42,11 @@ struct smtp_client {
 	struct smtp_client_cbs cbs;
 	void *arg;
 	enum step step;
-	bool use_tls;
+	struct smtp_tls_req req;	/* its TLSA records point into tlsa_data */
+	struct tls_tlsa *tlsa;
+	uint8_t *tlsa_data;
+	struct tls_expect expect;
+	struct smtp_tls_outcome tlsout;
 	bool quitting;
 	int depth;		/* callbacks in progress */
 	bool zombie;		/* freed while depth > 0 */
@@ -386,10 +390,20 @@ on_ehlo(struct smtp_client *c)
 		smtp_reply_caps(&c->reply, &c->caps);
 	else
 		memset(&c->caps, 0, sizeof(c->caps));
-	if (c->caps.starttls && c->use_tls && !netio_is_tls(c->io)) {
-		send_line(c, "STARTTLS");
-		enter_step(c, C_STARTTLS);
-		return;
+	if (!netio_is_tls(c->io)) {
+		c->tlsout.offered = c->caps.starttls;
+		if (c->caps.starttls && c->req.level >= TLS_LEVEL_MAY) {
+			c->tlsout.attempted = true;
+			send_line(c, "STARTTLS");
+			enter_step(c, C_STARTTLS);
+			return;
+		}
+		if (c->req.level >= TLS_LEVEL_ENCRYPT) {
+			util_strlcpy(c->tlsout.why, "STARTTLS not offered", sizeof(c->tlsout.why));
+			fail(c, 451, "4.7.4", true, "TLS is required, but host %s did not offer"
+			    " STARTTLS", c->relay);
+			return;
+		}
 	}
 	ready(c);
 }
@@ -402,7 +416,10 @@ on_starttls(struct smtp_client *c)
 		return;
 	}
 	enter_step(c, C_HANDSHAKE);
-	netio_starttls(c->io, c->tls, c->host);	/* drops anything the server sent after 220 */
+	c->expect.host = c->host;
+	c->expect.tlsa = c->req.level == TLS_LEVEL_DANE ? c->req.tlsa : NULL;
+	c->expect.ntlsa = c->req.level == TLS_LEVEL_DANE ? c->req.ntlsa : 0;
+	netio_starttls_expect(c->io, c->tls, &c->expect);	/* drops what the server sent after 220 */
 }
 
 static void
@@ -468,8 +485,10 @@ on_close(struct netio *io, void *arg, const char *why)
 	c->depth++;
 	if (c->quitting)
 		c->zombie = true;
-	else if (c->step == C_HANDSHAKE)
+	else if (c->step == C_HANDSHAKE) {
+		util_strlcpy(c->tlsout.why, why, sizeof(c->tlsout.why));
 		fail(c, 451, "4.7.5", true, "TLS handshake with %s failed: %s", c->relay, why);
+	}
 	else if (c->step == C_CONNECT)
 		fail(c, 451, "4.4.1", false, "connect to %s: %s", c->relay, why);
 	else
@@ -488,17 +507,56 @@ on_connected(struct netio *io, void *arg)
 	enter_step(c, C_BANNER);
 }
 
+/* auth_word - how the certificate verified, for "tls=TLSv1.3/WORD". */
+static const char *
+auth_word(const struct smtp_client *c)
+{
+	switch (c->tlsout.check) {
+	case TLS_CHECK_DANE: return "dane";
+	case TLS_CHECK_PKIX: return c->req.sts ? "sts" : "verified";
+	default: return "unverified";
+	}
+}
+
+/* tls_insufficient - the verdict falls short of the required level. */
+static bool
+tls_insufficient(const struct smtp_client *c)
+{
+	enum tls_check v = c->tlsout.check;
+
+	if (c->req.level == TLS_LEVEL_DANE)
+		return v != TLS_CHECK_DANE;
+	if (c->req.level == TLS_LEVEL_VERIFY)
+		return v != TLS_CHECK_DANE && v != TLS_CHECK_PKIX;
+	return false;
+}
+
 static void
 on_tls(struct netio *io, void *arg)
 {
 	struct smtp_client *c = arg;
 	char version[32], cipher[96];
+	bool ok;
 
+	c->tlsout.established = true;
+	c->tlsout.check = netio_tls_check(io, c->tlsout.why, sizeof(c->tlsout.why));
+	ok = c->tlsout.check == TLS_CHECK_DANE || c->tlsout.check == TLS_CHECK_PKIX;
 	netio_tls_describe(io, version, sizeof(version), cipher, sizeof(cipher));
-	snprintf(c->tlsdesc, sizeof(c->tlsdesc), "%s/%s", version,
-	    netio_tls_verified(io) ? "verified" : "unverified");
-	log_info("TLS connection established to %s: %s with cipher %s, certificate %s",
-	    c->relay, version, cipher, netio_tls_verified(io) ? "verified" : "not verified");
+	snprintf(c->tlsdesc, sizeof(c->tlsdesc), "%s/%s", version, auth_word(c));
+	log_info("TLS connection established to %s: %s with cipher %s, certificate %s%s%s%s",
+	    c->relay, version, cipher, c->tlsout.check == TLS_CHECK_DANE ?
+	    "authenticated by DANE" : ok ? "verified" : "not verified",
+	    ok ? "" : " (", ok ? "" : c->tlsout.why, ok ? "" : ")");
+	if (tls_insufficient(c)) {
+		c->depth++;
+		fail(c, 451, "4.7.5", true, "%s certificate of %s: %s; the message was not sent",
+		    c->req.level == TLS_LEVEL_DANE ? "DANE: no TLSA record matches the" :
+		    c->req.sts ? "MTA-STS: cannot verify the" : "TLS policy: cannot verify the",
+		    c->relay, c->tlsout.why);
+		if (--c->depth == 0 && c->zombie)
+			really_free(c);	/* the owner freed it in on_fail */
+		return;
+	}
 	smtp_reply_init(&c->reply);
 	send_ehlo(c, false);
 }
@@ -525,7 +583,7 @@ smtp_client_new(struct event_base *base, const struct config *cfg, struct tls_ct
 	c->tls = tls;
 	c->cbs = *cbs;
 	c->arg = arg;
-	c->use_tls = use_tls;
+	c->req.level = use_tls ? TLS_LEVEL_MAY : TLS_LEVEL_NONE;
 	util_strlcpy(c->host, host, sizeof(c->host));
 	util_strlcpy(c->tlsdesc, "none", sizeof(c->tlsdesc));
 	describe(c, sa);
@@ -540,12 +598,48 @@ smtp_client_new(struct event_base *base, const struct config *cfg, struct tls_ct
 	return c;
 }
 
+void
+smtp_client_require(struct smtp_client *c, const struct smtp_tls_req *req)
+{
+	size_t i, total = 0, off = 0;
+
+	free(c->tlsa);
+	free(c->tlsa_data);
+	c->tlsa = NULL;
+	c->tlsa_data = NULL;
+	c->req = *req;
+	c->req.tlsa = NULL;
+	c->req.ntlsa = 0;
+	if (req->ntlsa == 0)
+		return;
+	for (i = 0; i < req->ntlsa; i++)
+		total += req->tlsa[i].len;
+	c->tlsa = xcalloc(req->ntlsa, sizeof(*c->tlsa));
+	c->tlsa_data = xmalloc(total + 1);
+	for (i = 0; i < req->ntlsa; i++) {
+		c->tlsa[i] = req->tlsa[i];
+		memcpy(c->tlsa_data + off, req->tlsa[i].data, req->tlsa[i].len);
+		c->tlsa[i].data = c->tlsa_data + off;
+		off += req->tlsa[i].len;
+	}
+	c->req.tlsa = c->tlsa;
+	c->req.ntlsa = req->ntlsa;
+}
+
+const struct smtp_tls_outcome *
+smtp_client_tls_outcome(const struct smtp_client *c)
+{
+	return &c->tlsout;
+}
+
 static void
 really_free(struct smtp_client *c)
 {
 	netio_free(c->io);
 	config_free(c->cfg);
 	free(c->ok);
+	free(c->tlsa);
+	free(c->tlsa_data);
 	free(c);
 }
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <sys/socket.h>
 
+#include "base/tls.h"
 #include "lib/reply.h"
 
 struct config;
@@ -55,6 +56,35 @@ struct smtp_client *smtp_client_new(struct event_base *base, const struct config
     struct tls_ctx *tls, const struct sockaddr *sa, socklen_t salen, const char *host,
     bool use_tls, const struct smtp_client_cbs *cbs, void *arg);
 
+/* What TLS a connection must achieve; without smtp_client_require, "may" (or "none"). */
+struct smtp_tls_req {
+	enum tls_level level;
+	bool sts;			/* the requirement is an MTA-STS policy's: "sts" in the log */
+	const struct tls_tlsa *tlsa;	/* usable TLSA records, for level DANE */
+	size_t ntlsa;
+};
+
+/*
+ * smtp_client_require - set what c's TLS must achieve (copied), right
+ * after smtp_client_new. Below it the client stops before MAIL and fails
+ * with 4.7.4 (no STARTTLS offered) or 4.7.5 (certificate not verified,
+ * TLSA mismatch): no byte of a message goes out in plain text or to an
+ * unauthenticated server when the level forbids it.
+ */
+void smtp_client_require(struct smtp_client *c, const struct smtp_tls_req *req);
+
+/* What happened with TLS on a connection, for TLS-RPT and logs. */
+struct smtp_tls_outcome {
+	bool offered;		/* the server announced STARTTLS */
+	bool attempted;		/* we sent STARTTLS */
+	bool established;	/* the handshake completed */
+	enum tls_check check;	/* the certificate's verdict, when established */
+	char why[160];		/* the handshake error, or the verdict in words */
+};
+
+/* smtp_client_tls_outcome - valid until the client is freed. */
+const struct smtp_tls_outcome *smtp_client_tls_outcome(const struct smtp_client *c);
+
 /* smtp_client_rebind - hand an idle client to a new owner. */
 void smtp_client_rebind(struct smtp_client *c, const struct smtp_client_cbs *cbs, void *arg);
 
@@ -70,7 +100,7 @@ void smtp_client_free(struct smtp_client *c);
 
 /* smtp_client_relay - "mx.example.org[192.0.2.1]:25" */
 const char *smtp_client_relay(const struct smtp_client *c);
-/* smtp_client_tls - "TLSv1.3/verified", "TLSv1.3/unverified" or "none" */
+/* smtp_client_tls - "TLSv1.3/verified", "/unverified", "/dane", "/sts", or "none" */
 const char *smtp_client_tls(const struct smtp_client *c);
 /* smtp_client_host - the MX host this client talks to. */
 const char *smtp_client_host(const struct smtp_client *c);
