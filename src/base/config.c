@@ -312,6 +312,36 @@ kw_route(struct parser *p, const char *v)
 }
 
 static int
+kw_tls_policy(struct parser *p, const char *v)
+{
+	struct config_tls_policy *t;
+	char domain[256], level[16];
+
+	if (p->cfg->ntls_policies == CONFIG_MAX_TLS_POLICIES)
+		return perr(p, "too many tls-policy lines (at most %d)", CONFIG_MAX_TLS_POLICIES);
+	t = &p->cfg->tls_policies[p->cfg->ntls_policies];
+	if (sscanf(v, "%255s %15s", domain, level) != 2 || tls_level_parse(level, &t->level) == -1)
+		return perr(p, "expected \"tls-policy DOMAIN|* none|may|encrypt|verify|dane\","
+		    " got \"%s\"", v);
+	if (strcmp(domain, "*") != 0 && !valid_hostname(domain))
+		return perr(p, "expected a domain or * after tls-policy, got \"%s\"", domain);
+	for (char *c = domain; *c; c++)
+		*c = (char)tolower((unsigned char)*c);
+	util_strlcpy(t->domain, domain, sizeof(t->domain));
+	p->cfg->ntls_policies++;
+	return 0;
+}
+
+static int
+kw_dnssec_trust_anchor(struct parser *p, const char *v)
+{
+	free(p->cfg->dnssec_anchor);
+	p->cfg->dnssec_anchor = strcmp(v, "none") == 0 ? NULL : xstrdup(v);
+	p->cfg->dnssec_anchor_default = false;
+	return 0;
+}
+
+static int
 kw_address_preference(struct parser *p, const char *v)
 {
 	if (strcmp(v, "any") == 0)
@@ -398,6 +428,7 @@ static int kw_dns_timeout(struct parser *p, const char *v) { return set_duration
 static int kw_smtp_connect_timeout(struct parser *p, const char *v) { return set_duration(p, &p->cfg->smtp_connect_timeout, v); }
 static int kw_smtp_reply_timeout(struct parser *p, const char *v) { return set_duration(p, &p->cfg->smtp_reply_timeout, v); }
 static int kw_queue_scan_interval(struct parser *p, const char *v) { return set_duration(p, &p->cfg->queue_scan_interval, v); }
+static int kw_tls_ca_file(struct parser *p, const char *v) { return set_string(p, &p->cfg->tls_ca_file, v); }
 
 static int
 kw_metrics_listen(struct parser *p, const char *v)
@@ -511,6 +542,9 @@ static const struct keyword {
 	{ "doctor-interval", kw_doctor_interval },
 	{ "dnsbl", kw_dnsbl },
 	{ "relay-ip", kw_relay_ip },
+	{ "tls-ca-file", kw_tls_ca_file },
+	{ "tls-policy", kw_tls_policy },
+	{ "dnssec-trust-anchor", kw_dnssec_trust_anchor },
 };
 
 static void
@@ -546,6 +580,8 @@ config_defaults(struct config *cfg)
 	cfg->smtp_reply_timeout = 600;
 	cfg->queue_scan_interval = 10;
 	cfg->doctor_interval = 3600;
+	cfg->dnssec_anchor = xstrdup(CONFIG_DEFAULT_TRUST_ANCHOR);
+	cfg->dnssec_anchor_default = true;
 }
 
 static int
@@ -705,6 +741,8 @@ config_free(const struct config *c)
 	free(cfg->resolver);
 	for (size_t i = 0; i < cfg->ndnsbl; i++)
 		free(cfg->dnsbl[i]);
+	free(cfg->tls_ca_file);
+	free(cfg->dnssec_anchor);
 	free(cfg);
 }
 
@@ -758,6 +796,20 @@ config_route_for(const struct config *cfg, const char *domain)
 			return &cfg->routes[i];
 		if (strcmp(cfg->routes[i].domain, "*") == 0 && star == NULL)
 			star = &cfg->routes[i];
+	}
+	return star;
+}
+
+const struct config_tls_policy *
+config_tls_policy_for(const struct config *cfg, const char *domain)
+{
+	const struct config_tls_policy *star = NULL;
+
+	for (size_t i = 0; i < cfg->ntls_policies; i++) {
+		if (strcasecmp(cfg->tls_policies[i].domain, domain) == 0)
+			return &cfg->tls_policies[i];
+		if (strcmp(cfg->tls_policies[i].domain, "*") == 0 && star == NULL)
+			star = &cfg->tls_policies[i];
 	}
 	return star;
 }

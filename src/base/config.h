@@ -10,13 +10,16 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "base/tls.h"
 #include "lib/log.h"
 
 #define CONFIG_DEFAULT_PATH "/etc/hikyaku/hikyaku.conf"
+#define CONFIG_DEFAULT_TRUST_ANCHOR "/usr/share/dns/root.key"	/* Debian's dns-root-data */
 #define CONFIG_MAX_LISTEN 16
 #define CONFIG_MAX_ROUTES 64
 #define CONFIG_MAX_DNSBL 16
 #define CONFIG_MAX_RELAY_IPS 8
+#define CONFIG_MAX_TLS_POLICIES 256
 
 enum address_pref { ADDR_PREF_ANY, ADDR_PREF_IPV4, ADDR_PREF_IPV6 };
 
@@ -39,6 +42,12 @@ struct config_destination {
 };
 
 #define CONFIG_MAX_DESTINATIONS 256
+
+/* tls-policy DOMAIN LEVEL: what delivery to DOMAIN ("*": any other) requires. */
+struct config_tls_policy {
+	char domain[256];
+	enum tls_level level;
+};
 
 enum listen_mode { LISTEN_STARTTLS, LISTEN_TLS };
 
@@ -102,10 +111,21 @@ struct config {
 	bool dnsbl_none;		/* "dnsbl none": no blocklist checks */
 	char relay_ip[CONFIG_MAX_RELAY_IPS][48];	/* none given: the addresses of hostname */
 	size_t nrelay_ip;
+
+	/* outbound TLS */
+	char *tls_ca_file;		/* NULL: the system's trust store */
+	char *dnssec_anchor;		/* trust anchor file; NULL: "none", no validation */
+	bool dnssec_anchor_default;	/* not configured: a missing file only warns */
+	struct config_tls_policy tls_policies[CONFIG_MAX_TLS_POLICIES];
+	size_t ntls_policies;
 };
 
 /* The blocklists checked when no "dnsbl" line is given. */
 extern const char *const config_default_dnsbl[];
+
+/* config_tls_policy_for - the tls-policy line for domain (exact, else "*"), or NULL. */
+const struct config_tls_policy *config_tls_policy_for(const struct config *cfg,
+    const char *domain);
 
 /* config_route_for - the route for domain (exact, else "*"), or NULL. */
 const struct config_route *config_route_for(const struct config *cfg, const char *domain);

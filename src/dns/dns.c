@@ -1,7 +1,9 @@
 /*
  * dns.c - libunbound in threaded async mode. On the event loop its result
  * pipe is watched by libevent and each query has a timer that cancels it;
- * the blocking interface polls the same pipe with a deadline.
+ * the blocking interface polls the same pipe with a deadline. With a trust
+ * anchor, the event loop's context validates DNSSEC itself (it asks the
+ * forwarder with the DO bit): ub_result.secure and .bogus are its verdicts.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 #include <openssl/rand.h>
@@ -24,6 +27,8 @@
 #define RR_A DNS_T_A
 #define RR_MX DNS_T_MX
 #define RR_AAAA DNS_T_AAAA
+#define RR_TXT DNS_T_TXT
+#define RR_TLSA 52
 #define RCODE_NXDOMAIN 3
 
 struct query;
@@ -34,6 +39,7 @@ struct dns {
 	struct event *ev;
 	const struct config *cfg;
 	struct event_base *base;
+	bool validating;
 };
 
 /* One outstanding libunbound query. */
@@ -65,6 +71,20 @@ struct addr_lookup {
 
 struct mx_lookup {
 	dns_mx_cb cb;
+	void *arg;
+};
+
+/* A TLSA lookup: the TLSA query and the host's A and AAAA (for their security). */
+struct tlsa_lookup {
+	dns_tlsa_cb cb;
+	void *arg;
+	int pending;
+	bool addr_secure[2];
+	struct dns_tlsa_result res;
+};
+
+struct txt_lookup {
+	dns_txt_cb cb;
 	void *arg;
 };
 
@@ -102,6 +122,48 @@ context_new(const struct config *cfg, char *err, size_t errsz)
 	return ctx;
 }
 
+/*
+ * load_anchor - the dnssec-trust-anchor into the context. libunbound reads
+ * the file only when the context is finalized, so resolve a name it answers
+ * itself (RFC 6761's localhost): a bad file shows up now, not at the first
+ * delivery.
+ */
+static int
+load_anchor(struct dns *d, char *err, size_t errsz)
+{
+	const char *file = d->cfg->dnssec_anchor;
+	struct ub_result *r = NULL;
+	int rc;
+
+	if (file == NULL)
+		return 0;
+	if (access(file, R_OK) == -1) {
+		if (d->cfg->dnssec_anchor_default) {
+			log_warn("no DNSSEC trust anchor at %s: DNSSEC is not validated and DANE is"
+			    " not used (install dns-root-data, or set dnssec-trust-anchor)", file);
+			return 0;
+		}
+		snprintf(err, errsz, "cannot read the DNSSEC trust anchor %s: %s (set"
+		    " dnssec-trust-anchor to a readable file, or to none)", file, strerror(errno));
+		return -1;
+	}
+	if ((rc = ub_ctx_add_ta_file(d->ctx, file)) == 0 &&
+	    (rc = ub_resolve(d->ctx, "localhost.", RR_A, 1, &r)) == 0) {
+		ub_resolve_free(r);
+		d->validating = true;
+		return 0;
+	}
+	snprintf(err, errsz, "cannot use the DNSSEC trust anchor %s: %s (set dnssec-trust-anchor"
+	    " to a file of DS or DNSKEY records, or to none)", file, ub_strerror(rc));
+	return -1;
+}
+
+bool
+dns_validating(const struct dns *d)
+{
+	return d->validating;
+}
+
 struct dns *
 dns_new(struct event_base *base, const struct config *cfg, char *err, size_t errsz)
 {
@@ -110,6 +172,8 @@ dns_new(struct event_base *base, const struct config *cfg, char *err, size_t err
 	d->cfg = config_ref(cfg);
 	d->base = base;
 	if ((d->ctx = context_new(cfg, err, errsz)) == NULL)
+		goto fail;
+	if (load_anchor(d, err, errsz) == -1)
 		goto fail;
 	d->ev = event_new(base, ub_fd(d->ctx), EV_READ | EV_PERSIST, on_ub_fd, d);
 	event_add(d->ev, NULL);
@@ -233,6 +297,7 @@ type_name(int rrtype)
 	case DNS_T_MX: return "MX";
 	case DNS_T_TXT: return "TXT";
 	case DNS_T_PTR: return "PTR";
+	case RR_TLSA: return "TLSA";
 	default: return "other";
 	}
 }
@@ -313,7 +378,7 @@ mx_done(struct query *q, int err, struct ub_result *r)
 
 	for (int i = 0; st == DNS_OK && r->data[i] != NULL && n < DNS_MAX_MX; i++) {
 		if (dns_parse_mx((const uint8_t *)r->data[i], (size_t)r->len[i], &mx[n]) == 0)
-			n++;
+			mx[n++].secure = r->secure != 0;
 	}
 	if (st == DNS_OK && n == 0) {
 		snprintf(why, sizeof(why), "malformed MX records for %s", q->name);
@@ -604,4 +669,114 @@ dns_sync_query(struct dns_sync *ds, const char *name, int type, struct dns_answe
 	if (sq.r != NULL)
 		ub_resolve_free(sq.r);
 	return ans->status;
+}
+
+/* --- TLSA and TXT on the event loop --- */
+
+static void
+tlsa_finish(struct tlsa_lookup *l)
+{
+	l->res.host_secure = l->addr_secure[0] && l->addr_secure[1];
+	l->cb(l->arg, &l->res);
+	free(l);
+}
+
+static void
+tlsa_records(struct tlsa_lookup *l, struct ub_result *r)
+{
+	struct dns_tlsa_result *res = &l->res;
+
+	for (int i = 0; r->data[i] != NULL && res->n < DNS_MAX_TLSA; i++)
+		if (dns_parse_tlsa((const uint8_t *)r->data[i], (size_t)r->len[i],
+		    &res->rr[res->n]) == 0)
+			res->n++;
+}
+
+static void
+tlsa_done(struct query *q, int err, struct ub_result *r)
+{
+	struct tlsa_lookup *l = q->arg;
+	char why[300];
+	enum dns_status st = classify(q, err, r, why, sizeof(why));
+
+	if (r != NULL && r->bogus)
+		l->res.bogus = true;
+	if (q->rrtype == RR_TLSA) {
+		l->res.st = st;
+		l->res.secure = st != DNS_TEMPFAIL && r->secure;
+		if (st == DNS_OK)
+			tlsa_records(l, r);
+		if (st == DNS_TEMPFAIL)
+			util_strlcpy(l->res.why, why, sizeof(l->res.why));
+	} else {
+		l->addr_secure[q->rrtype == RR_AAAA] = st != DNS_TEMPFAIL && r->secure;
+		if (st == DNS_TEMPFAIL && l->res.why[0] == '\0')
+			util_strlcpy(l->res.why, why, sizeof(l->res.why));
+	}
+	if (--l->pending == 0)
+		tlsa_finish(l);
+}
+
+static void
+tlsa_abandon(struct query *q)
+{
+	struct tlsa_lookup *l = q->arg;
+
+	if (--l->pending == 0)
+		free(l);
+}
+
+void
+dns_tlsa(struct dns *d, const char *host, unsigned port, dns_tlsa_cb cb, void *arg)
+{
+	struct tlsa_lookup *l = xcalloc(1, sizeof(*l));
+	char name[300];
+
+	l->cb = cb;
+	l->arg = arg;
+	l->pending = 3;
+	snprintf(name, sizeof(name), "_%u._tcp.%s", port, host);
+	query_start(d, name, RR_TLSA, tlsa_done, tlsa_abandon, l);
+	query_start(d, host, RR_A, tlsa_done, tlsa_abandon, l);
+	query_start(d, host, RR_AAAA, tlsa_done, tlsa_abandon, l);
+}
+
+static void
+txt_done(struct query *q, int err, struct ub_result *r)
+{
+	struct txt_lookup *l = q->arg;
+	char why[300] = "";
+	enum dns_status st = classify(q, err, r, why, sizeof(why));
+	char *txt[DNS_MAX_TXT], buf[DNS_TXT_MAX + 1];
+	size_t n = 0;
+
+	for (int i = 0; st == DNS_OK && r->data[i] != NULL && n < DNS_MAX_TXT; i++) {
+		int len = dns_parse_txt((const uint8_t *)r->data[i], (size_t)r->len[i], buf,
+		    sizeof(buf) - 1);
+
+		if (len < 0 || memchr(buf, '\0', (size_t)len) != NULL)
+			continue;	/* malformed, too long, or not text */
+		buf[len] = '\0';
+		txt[n++] = xstrdup(buf);
+	}
+	l->cb(l->arg, st, (const char *const *)txt, n, why);
+	while (n > 0)
+		free(txt[--n]);
+	free(l);
+}
+
+static void
+txt_abandon(struct query *q)
+{
+	free(q->arg);
+}
+
+void
+dns_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg)
+{
+	struct txt_lookup *l = xcalloc(1, sizeof(*l));
+
+	l->cb = cb;
+	l->arg = arg;
+	query_start(d, name, RR_TXT, txt_done, txt_abandon, l);
 }

@@ -1,8 +1,10 @@
 /*
  * dns.h - DNS through libunbound, forwarding to the configured resolver (or
- * resolv.conf's). Two interfaces:
+ * resolv.conf's), validating DNSSEC from the dnssec-trust-anchor (answers
+ * say whether they are secure; bogus ones are failures). Two interfaces:
  *
- *   asynchronous, on the event loop (delivery): MX and address lookups;
+ *   asynchronous, on the event loop (delivery): MX, address, TXT and TLSA
+ *     lookups;
  *     every query calls its callback exactly once, on the loop thread, with
  *     an answer, a failure, or a timeout (dns-timeout);
  *   blocking, for any other thread (the doctor): struct dns_sync answers
@@ -34,6 +36,10 @@ enum dns_status {
 
 #define DNS_MAX_MX 16
 #define DNS_MAX_ADDRS 16
+#define DNS_MAX_TLSA 8
+#define DNS_TLSA_DATA_MAX 2048	/* longer association data: the record is skipped */
+#define DNS_MAX_TXT 16
+#define DNS_TXT_MAX 4096	/* longer TXT records are skipped */
 
 /* Record types the blocking interface asks for. */
 #define DNS_T_A 1
@@ -108,6 +114,25 @@ int dns_reverse_name(int family, const uint8_t *addr, const char *zone, char *ou
 struct dns_mx {
 	unsigned pref;
 	char host[256];		/* "" for the root: a null MX (RFC 7505) */
+	bool secure;		/* the MX RRset validated (DNSSEC) */
+};
+
+/* One TLSA record (RFC 6698). */
+struct dns_tlsa {
+	uint8_t usage, selector, mtype;
+	uint16_t len;
+	uint8_t data[DNS_TLSA_DATA_MAX];
+};
+
+/* What a TLSA lookup for an MX host found (RFC 7672 section 2.2). */
+struct dns_tlsa_result {
+	bool host_secure;	/* the host's A and AAAA answers validated */
+	enum dns_status st;	/* of the TLSA query */
+	bool secure;		/* the TLSA answer validated */
+	bool bogus;		/* DNSSEC validation of one of the answers failed */
+	struct dns_tlsa rr[DNS_MAX_TLSA];
+	size_t n;
+	char why[300];		/* for failures */
 };
 
 typedef void (*dns_mx_cb)(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n,
@@ -115,7 +140,15 @@ typedef void (*dns_mx_cb)(void *arg, enum dns_status st, const struct dns_mx *mx
 typedef void (*dns_addr_cb)(void *arg, enum dns_status st, const struct sockaddr_storage *addrs,
     size_t n, const char *why);
 
-/* dns_new - a resolver on base; NULL with err on failure. */
+typedef void (*dns_tlsa_cb)(void *arg, const struct dns_tlsa_result *r);
+typedef void (*dns_txt_cb)(void *arg, enum dns_status st, const char *const *txt, size_t n,
+    const char *why);
+
+/*
+ * dns_new - a resolver on base; NULL with err on failure (also for a
+ * configured trust anchor that cannot be read; the default one, when
+ * missing, only turns validation off with a warning).
+ */
 struct dns *dns_new(struct event_base *base, const struct config *cfg, char *err, size_t errsz);
 void dns_free(struct dns *d);
 /*
@@ -129,6 +162,22 @@ void dns_set_config(struct dns *d, const struct config *cfg);
 void dns_mx(struct dns *d, const char *domain, dns_mx_cb cb, void *arg);
 /* dns_addrs - A and AAAA of host, ordered by address-preference; port is set in each. */
 void dns_addrs(struct dns *d, const char *host, unsigned port, dns_addr_cb cb, void *arg);
+
+/* dns_validating - whether answers are DNSSEC-validated (a trust anchor is loaded). */
+bool dns_validating(const struct dns *d);
+
+/*
+ * dns_tlsa - TLSA records of _PORT._tcp.HOST, and whether they and host's
+ * A/AAAA answers are secure. Records that do not parse are skipped.
+ */
+void dns_tlsa(struct dns *d, const char *host, unsigned port, dns_tlsa_cb cb, void *arg);
+
+/*
+ * dns_txt - the TXT records of name, each one's strings joined; records
+ * holding a NUL byte or longer than DNS_TXT_MAX are skipped. The strings
+ * are valid during the callback.
+ */
+void dns_txt(struct dns *d, const char *name, dns_txt_cb cb, void *arg);
 
 /*
  * The blocking interface. A struct dns_sync has its own libunbound context
@@ -158,5 +207,8 @@ enum dns_status dns_sync_query(struct dns_sync *ds, const char *name, int type,
  * wire format) into out. Pure; returns 0 or -1 on malformed data.
  */
 int dns_parse_mx(const uint8_t *rdata, size_t len, struct dns_mx *out);
+
+/* dns_parse_tlsa - one TLSA rdata into out. Pure; 0, or -1 when malformed or too long. */
+int dns_parse_tlsa(const uint8_t *rdata, size_t len, struct dns_tlsa *out);
 
 #endif

@@ -179,3 +179,16 @@ dns_reverse_name(int family, const uint8_t *addr, const char *zone, char *out, s
 	n = snprintf(out + o, outsz - o, "%s", zone ? zone : "ip6.arpa");
 	return n < 0 || (size_t)n >= outsz - o ? -1 : 0;
 }
+
+int
+dns_parse_tlsa(const uint8_t *rdata, size_t len, struct dns_tlsa *out)
+{
+	if (len < 4 || len - 3 > sizeof(out->data))
+		return -1;	/* RFC 6698: at least one byte of association data */
+	out->usage = rdata[0];
+	out->selector = rdata[1];
+	out->mtype = rdata[2];
+	out->len = (uint16_t)(len - 3);
+	memcpy(out->data, rdata + 3, len - 3);
+	return 0;
+}

@@ -1,10 +1,10 @@
 /*
  * fuzz_smtp_reply.c - libFuzzer target for the remote reply parser and the
- * MX record parser. The input is split at LF into reply lines. Besides not
- * crashing: a complete reply has a valid code, its text is printable ASCII
- * (plus the line separators) and within bounds; an MX parse yields a
- * lower-case host name of allowed bytes; only a 4xx is ever taken for
- * throttling.
+ * DNS record parsers (MX, TLSA). The input is split at LF into reply
+ * lines. Besides not crashing: a complete reply has a valid code, its text
+ * is printable ASCII (plus the line separators) and within bounds; only a
+ * 4xx is ever taken for throttling; an MX parse yields a lower-case host
+ * name of allowed bytes; a TLSA parse keeps its data within bounds.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -47,6 +47,17 @@ fuzz_mx(const uint8_t *data, size_t size)
 			abort();
 }
 
+static void
+fuzz_tlsa(const uint8_t *data, size_t size)
+{
+	static struct dns_tlsa t;
+
+	if (dns_parse_tlsa(data, size, &t) == 0 &&
+	    (t.len == 0 || t.len > DNS_TLSA_DATA_MAX || (size_t)t.len + 3 != size ||
+	    memcmp(t.data, data + 3, t.len) != 0))
+		abort();
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -55,6 +66,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int rc = 0;
 
 	fuzz_mx(data, size);
+	fuzz_tlsa(data, size);
 	smtp_reply_init(&r);
 	while (p < end && rc == 0) {
 		nl = memchr(p, '\n', (size_t)(end - p));

@@ -16,6 +16,8 @@ from helpers import free_port, wait_for
 HERE = os.path.dirname(os.path.abspath(__file__))
 DEFAULT_BIN = os.path.normpath(os.path.join(HERE, "..", "..", "build", "hikyaku"))
 
+UNUSED_ANCHOR = os.path.join(HERE, "data", "unused-anchor.key")
+
 ALICE = ("alice", "alice-Secret-pw-1")
 BOB = ("bob", "bob-Secret-pw-2")
 
@@ -114,6 +116,10 @@ class Relay:
             # Never the system's resolver: a dead loopback port unless a test
             # brings its own DNS server (testdns.py) and sets this.
             "resolver": "127.0.0.1:1",
+            # Never the real root key either: the test DNS cannot chain to
+            # it. This anchor names a zone no test uses, so DNSSEC validation
+            # is on and every test name is insecure; DANE tests set their own.
+            "dnssec-trust-anchor": UNUSED_ANCHOR,
         }
         if cert and key:
             self.settings["tls-cert"] = cert
