@@ -5,11 +5,12 @@
 # Installs only what is missing, non-interactively. Needs root (or sudo).
 set -eu
 BUILD="gcc clang libclang-rt-14-dev meson ninja-build pkg-config libssl-dev libevent-dev libunbound-dev
-libsqlite3-dev libcrypt-dev libmicrohttpd-dev openssl gettext publicsuffix"
+libsqlite3-dev libcrypt-dev libmicrohttpd-dev openssl gettext publicsuffix libcurl4-openssl-dev
+zlib1g-dev dns-root-data"
 TEST="$BUILD python3 python3-pytest python3-aiosmtpd swaks msmtp curl postfix
 libsasl2-modules sqlite3 iproute2 fail2ban libnet-ssleay-perl libio-socket-ssl-perl
 unbound python3-dkim python3-nacl python3-dnspython python3-spf libmail-dkim-perl libnet-dns-perl
-strace cppcheck nftables locales python3-cryptography
+strace cppcheck nftables locales python3-cryptography ldnsutils
 prometheus systemd groff-base man-db debootstrap lintian debhelper fakeroot dpkg-dev
 libdb5.3 libpam0g libgnutls-dane0 libgnutls30 libidn12 libnsl2 libpcre2-8-0 libstdc++6"
 # Home MTAs that conflict with postfix as packages: the home-config tests run

@@ -72,8 +72,17 @@ static const char schema[] =
     " window INTEGER NOT NULL, count INTEGER NOT NULL);"
     "CREATE TABLE IF NOT EXISTS doctor_verdicts("
     " domain TEXT PRIMARY KEY COLLATE NOCASE, checked INTEGER NOT NULL,"
-    " state TEXT NOT NULL, reason TEXT NOT NULL);";
-    
+    " state TEXT NOT NULL, reason TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS sts_policies("
+    " domain TEXT PRIMARY KEY COLLATE NOCASE, id TEXT NOT NULL, policy TEXT NOT NULL,"
+    " fetched INTEGER NOT NULL, expires INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS tlsrpt_counts("
+    " day TEXT NOT NULL, domain TEXT NOT NULL COLLATE NOCASE, policy_type TEXT NOT NULL,"
+    " policy_string TEXT NOT NULL, mx_host TEXT NOT NULL, result TEXT NOT NULL,"
+    " mx TEXT NOT NULL, ip TEXT NOT NULL, sending_ip TEXT NOT NULL, reason TEXT NOT NULL,"
+    " count INTEGER NOT NULL, PRIMARY KEY(day, domain, policy_type, policy_string, mx_host,"
+    " result, mx, ip, sending_ip));";
+
 static enum store_result
 fail(struct store *st, int rc)
 {
@@ -948,4 +957,92 @@ store_doctor_list(struct store *st, store_list_cb cb, void *arg)
 {
 	return run(st, "SELECT domain, checked, state, reason FROM doctor_verdicts"
 	    " ORDER BY domain", NULL, cb, arg);
+}
+
+enum store_result
+store_sts_get(struct store *st, const char *domain, struct store_sts *out)
+{
+	sqlite3_stmt *s;
+	enum store_result r = STORE_NOTFOUND;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	if ((rc = sqlite3_prepare_v2(st->db, "SELECT id, policy, fetched, expires FROM sts_policies"
+	    " WHERE domain = ?", -1, &s, NULL)) != SQLITE_OK)
+		return fail(st, rc);
+	sqlite3_bind_text(s, 1, domain, -1, SQLITE_STATIC);
+	if ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		util_strlcpy(out->id, (const char *)sqlite3_column_text(s, 0), sizeof(out->id));
+		out->policy = xstrdup((const char *)sqlite3_column_text(s, 1));
+		out->fetched = sqlite3_column_int64(s, 2);
+		out->expires = sqlite3_column_int64(s, 3);
+		r = STORE_OK;
+	} else if (rc != SQLITE_DONE)
+		r = fail(st, rc);
+	sqlite3_finalize(s);
+	return r;
+}
+
+enum store_result
+store_sts_put(struct store *st, const char *domain, const struct store_sts *p)
+{
+	char fetched[32], expires[32];
+	const char *a[] = { domain, p->id, p->policy, fetched, expires, NULL };
+
+	snprintf(fetched, sizeof(fetched), "%lld", (long long)p->fetched);
+	snprintf(expires, sizeof(expires), "%lld", (long long)p->expires);
+	return run(st, "INSERT INTO sts_policies(domain, id, policy, fetched, expires)"
+	    " VALUES(?1, ?2, ?3, CAST(?4 AS INTEGER), CAST(?5 AS INTEGER))"
+	    " ON CONFLICT(domain) DO UPDATE SET id = ?2, policy = ?3,"
+	    " fetched = CAST(?4 AS INTEGER), expires = CAST(?5 AS INTEGER)", a, NULL, NULL);
+}
+
+enum store_result
+store_sts_list(struct store *st, store_list_cb cb, void *arg)
+{
+	return run(st, "SELECT domain, id, datetime(fetched, 'unixepoch'),"
+	    " datetime(expires, 'unixepoch'), policy FROM sts_policies ORDER BY domain",
+	    NULL, cb, arg);
+}
+
+enum store_result
+store_tlsrpt_add(struct store *st, const struct store_tlsrpt *t)
+{
+	const char *a[] = { t->day, t->domain, t->policy_type, t->policy_string, t->mx_host,
+	    t->result, t->mx, t->ip, t->sending_ip, t->reason, NULL };
+
+	return run(st, "INSERT INTO tlsrpt_counts(day, domain, policy_type, policy_string,"
+	    " mx_host, result, mx, ip, sending_ip, reason, count)"
+	    " VALUES(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1)"
+	    " ON CONFLICT DO UPDATE SET count = count + 1", a, NULL, NULL);
+}
+
+enum store_result
+store_tlsrpt_rows(struct store *st, const char *day, const char *domain, store_list_cb cb,
+    void *arg)
+{
+	const char *a[] = { day, domain, NULL };
+
+	return run(st, "SELECT day, domain, policy_type, policy_string, mx_host, result, mx, ip,"
+	    " sending_ip, reason, count FROM tlsrpt_counts WHERE day = ?1"
+	    " AND (?2 IS NULL OR domain = ?2)"
+	    " ORDER BY domain, policy_type, policy_string, mx_host, result = 'success' DESC,"
+	    " result, mx, ip", a, cb, arg);
+}
+
+enum store_result
+store_tlsrpt_days(struct store *st, const char *before, store_list_cb cb, void *arg)
+{
+	const char *a[] = { before, NULL };
+
+	return run(st, "SELECT DISTINCT day, domain FROM tlsrpt_counts WHERE day < ?"
+	    " ORDER BY day, domain", a, cb, arg);
+}
+
+enum store_result
+store_tlsrpt_delete(struct store *st, const char *day, const char *domain)
+{
+	const char *a[] = { day, domain, NULL };
+
+	return run(st, "DELETE FROM tlsrpt_counts WHERE day = ? AND domain = ?", a, NULL, NULL);
 }

@@ -217,4 +217,50 @@ enum store_result store_doctor_put(struct store *st, const char *domain, int64_t
 /* store_doctor_list - rows (domain, checked, state, reason). */
 enum store_result store_doctor_list(struct store *st, store_list_cb cb, void *arg);
 
+/*
+ * MTA-STS policies (RFC 8461 5): the last good policy file of a domain, the
+ * TXT id it was fetched under, and when it expires (fetched + max_age).
+ */
+struct store_sts {
+	char id[40];
+	char *policy;		/* the policy file's text (malloc'd; caller frees) */
+	int64_t fetched;
+	int64_t expires;
+};
+
+/* store_sts_get - domain's cached policy (any case); STORE_NOTFOUND when none. */
+enum store_result store_sts_get(struct store *st, const char *domain, struct store_sts *out);
+/* store_sts_put - replace domain's cached policy. */
+enum store_result store_sts_put(struct store *st, const char *domain, const struct store_sts *p);
+/* store_sts_list - rows (domain, id, fetched, expires as "YYYY-MM-DD HH:MM:SS", policy). */
+enum store_result store_sts_list(struct store *st, store_list_cb cb, void *arg);
+
+/*
+ * TLS-RPT counters (RFC 8460): one row per UTC day, policy domain, policy
+ * (type, policy-string and mx-host, LF-separated), and result; successes
+ * carry empty mx, ip and sending_ip. Each add counts one session.
+ */
+struct store_tlsrpt {
+	const char *day;		/* "YYYY-MM-DD" (UTC) */
+	const char *domain;
+	const char *policy_type;	/* "sts", "tlsa", "no-policy-found" */
+	const char *policy_string;
+	const char *mx_host;
+	const char *result;		/* "success" or an RFC 8460 result type */
+	const char *mx, *ip, *sending_ip;
+	const char *reason;		/* kept from the first failure of its kind */
+};
+
+/* store_tlsrpt_add - count one session of t's kind (a new row, or count + 1). */
+enum store_result store_tlsrpt_add(struct store *st, const struct store_tlsrpt *t);
+/* store_tlsrpt_rows - rows (day, domain, policy_type, policy_string, mx_host, result, mx,
+ * ip, sending_ip, reason, count) of day, of domain (NULL: every domain), grouped by policy. */
+enum store_result store_tlsrpt_rows(struct store *st, const char *day, const char *domain,
+    store_list_cb cb, void *arg);
+/* store_tlsrpt_days - rows (day, domain) that have counters from before day "before". */
+enum store_result store_tlsrpt_days(struct store *st, const char *before, store_list_cb cb,
+    void *arg);
+/* store_tlsrpt_delete - drop the counters of day and domain (reported, or not wanted). */
+enum store_result store_tlsrpt_delete(struct store *st, const char *day, const char *domain);
+
 #endif
