@@ -110,6 +110,7 @@ https_request(const struct https_req *req, struct https_resp *resp, char *err, s
 		curl_easy_setopt(c, CURLOPT_HTTPHEADER, headers);
 	}
 	rc = curl_easy_perform(c);
+	resp->cert_failed = rc == CURLE_PEER_FAILED_VERIFICATION;
 	if (rc == CURLE_OK)
 		take_answer(c, resp);
 	else if (s.too_big || rc == CURLE_FILESIZE_EXCEEDED)

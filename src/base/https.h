@@ -34,6 +34,7 @@ struct https_resp {
 	char content_type[128];		/* "" if none */
 	char *body;			/* malloc'd, NUL-terminated */
 	size_t len;
+	int cert_failed;		/* set also on failure: the certificate did not verify */
 };
 
 /*
