@@ -13,6 +13,7 @@
 #include "base/store.h"
 #include "cli/cli.h"
 #include "deliver/outcome.h"
+#include "dkim/dkim_sign.h"
 #include "lib/util.h"
 #include "lib/i18n.h"
 
@@ -71,7 +72,9 @@ queue_bounce(struct config *cfg, struct store *st, const char *id)
 {
 	struct outcome o = { 0 };
 	struct pending_arg *p = xcalloc(1, sizeof(*p));
+	struct store_per_thread *stores;
 	enum store_result r;
+	char db[4096];
 
 	if ((r = store_msg_rcpts(st, id, collect_pending, p)) != STORE_OK || p->n == 0) {
 		free(p);
@@ -82,6 +85,9 @@ queue_bounce(struct config *cfg, struct store *st, const char *id)
 	o.n = p->n;
 	o.now = util_now();
 	o.cfg = cfg;
+	config_db_path(cfg, db, sizeof(db));
+	stores = store_per_thread_new(db);
+	o.signer = dkim_signer_new(db, stores);	/* the DSN is signed as the daemon's are */
 	if ((r = store_begin(st)) == STORE_OK && (r = outcome_apply(st, &o)) == STORE_OK)
 		r = store_commit(st);
 	else
@@ -90,6 +96,8 @@ queue_bounce(struct config *cfg, struct store *st, const char *id)
 		outcome_log(&o);
 		cli_tell_daemon(cfg, SIGUSR2);	/* the DSN goes out now */
 	}
+	dkim_signer_free(o.signer);
+	store_per_thread_free(stores);
 	free(p);
 	return cli_done(st, r, "queue bounce", id);
 }

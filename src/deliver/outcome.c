@@ -9,6 +9,7 @@
 #include "deliver/bounce.h"
 #include "base/config.h"
 #include "base/metrics.h"
+#include "dkim/dkim_sign.h"
 #include "lib/log.h"
 #include "deliver/outcome.h"
 #include "queue/queue.h"
@@ -73,6 +74,33 @@ decide(struct outcome *o, struct outcome_rcpt *r, int attempts)
 	r->next_attempt = o->now + outcome_backoff(o->cfg, r->attempts);
 }
 
+/*
+ * sign - msg (malloc'd) DKIM-signed with the key of hostname's domain (its
+ * From:) or of a parent domain, when there is one; note says how it went.
+ */
+static char *
+sign(struct outcome *o, char *msg, size_t *len, char note[200])
+{
+	enum dkim_sign_status st;
+	char why[160];
+	size_t slen;
+	char *signed_msg;
+
+	if (o->signer == NULL) {
+		snprintf(note, 200, "dkim=none (not signed here)");
+		return msg;
+	}
+	signed_msg = dkim_signer_prepend(o->signer, msg, *len, o->now, &slen, &st, why,
+	    sizeof(why));
+	snprintf(note, 200, "dkim=%s %s%s%s", st == DKIM_SIGNED ? "signed" : st == DKIM_NONE ?
+	    "none" : "error", st == DKIM_SIGNED ? "" : "(", why, st == DKIM_SIGNED ? "" : ")");
+	if (signed_msg == NULL)
+		return msg;
+	free(msg);
+	*len = slen;
+	return signed_msg;
+}
+
 static enum store_result
 queue_dsn(struct store *st, struct outcome *o, const struct store_loaded *orig, bool delayed,
     char *id_out)
@@ -109,7 +137,8 @@ queue_dsn(struct store *st, struct outcome *o, const struct store_loaded *orig, 
 	env.arrival = m->arrival;
 	env.now = o->now;
 	env.delayed = delayed;
-	dsn.data = bounce_build(&env, br, n, m->data, m->len, &dsn.len);
+	dsn.data = sign(o, bounce_build(&env, br, n, m->data, m->len, &dsn.len), &dsn.len,
+	    o->dkim_note[delayed]);
 	dsn.account = "";
 	dsn.sender = "";
 	dsn.client = "local";
@@ -242,11 +271,13 @@ outcome_log(const struct outcome *o)
 	if (o->gone)
 		log_info("%s: removed from the queue during delivery; results dropped", o->msg);
 	if (o->bounce_id[0]) {
-		log_info("%s: sender non-delivery notification: %s", o->msg, o->bounce_id);
+		log_info("%s: sender non-delivery notification: %s, %s", o->msg, o->bounce_id,
+		    o->dkim_note[0]);
 		metrics_inc(M_DSN_FAILURE);
 	}
 	if (o->warning_id[0]) {
-		log_info("%s: sender delay notification: %s", o->msg, o->warning_id);
+		log_info("%s: sender delay notification: %s, %s", o->msg, o->warning_id,
+		    o->dkim_note[1]);
 		metrics_inc(M_DSN_DELAY);
 	}
 	if (o->removed)

@@ -19,6 +19,7 @@
 #include "base/store.h"
 
 struct config;
+struct dkim_signer;
 
 enum outcome_state { OUTCOME_SENT, OUTCOME_DEFERRED, OUTCOME_BOUNCED };
 
@@ -41,10 +42,12 @@ struct outcome {
 	size_t n;
 	int64_t now;
 	const struct config *cfg;
+	struct dkim_signer *signer;	/* signs DSNs and delay warnings; NULL: unsigned */
 	/* set by outcome_apply: */
 	int64_t arrival;
 	char bounce_id[16];	/* a DSN was queued */
 	char warning_id[16];	/* a delay warning was queued */
+	char dkim_note[2][200];	/* how the DSN and the warning were signed, for the log */
 	int removed;		/* the message left the queue */
 	int gone;		/* the message was no longer there (deleted meanwhile) */
 };

@@ -596,3 +596,22 @@ done:
 	free(rows);
 	return res;
 }
+
+char *
+dkim_signer_prepend(struct dkim_signer *sg, const char *msg, size_t len, int64_t now,
+    size_t *outlen, enum dkim_sign_status *st, char *note, size_t notesz)
+{
+	char *sigs, *out;
+	size_t siglen;
+
+	*st = dkim_signer_sign(sg, msg, len, now, &sigs, &siglen, note, notesz);
+	if (*st != DKIM_SIGNED)
+		return NULL;
+	out = xmalloc(siglen + len + 1);
+	memcpy(out, sigs, siglen);
+	memcpy(out + siglen, msg, len);
+	out[siglen + len] = '\0';
+	*outlen = siglen + len;
+	free(sigs);
+	return out;
+}

@@ -98,4 +98,13 @@ enum dkim_sign_status {
 enum dkim_sign_status dkim_signer_sign(struct dkim_signer *sg, const char *msg, size_t len,
     int64_t now, char **sigs, size_t *siglen, char *note, size_t notesz);
 
+/*
+ * dkim_signer_prepend - thread-safe. msg[0..len) signed as dkim_signer_sign
+ * does, as a new malloc'd copy with the signatures in front (*outlen set);
+ * NULL when no key applies or signing failed (note says which and why).
+ * For what the relay writes itself: DSNs, delay warnings, TLS reports.
+ */
+char *dkim_signer_prepend(struct dkim_signer *sg, const char *msg, size_t len, int64_t now,
+    size_t *outlen, enum dkim_sign_status *st, char *note, size_t notesz);
+
 #endif
