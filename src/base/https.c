@@ -93,12 +93,16 @@ https_request(const struct https_req *req, struct https_resp *resp, char *err, s
 	char url[600], pin[800], curlerr[CURL_ERROR_SIZE] = "";
 	struct sink s = { resp, req->max, 0 };
 	struct curl_slist *resolve, *headers = NULL;
+	unsigned port = req->port ? req->port : 443;
+	char portpart[16] = "";
 	CURL *c;
 	CURLcode rc;
 
 	memset(resp, 0, sizeof(*resp));
-	snprintf(url, sizeof(url), "https://%s%s", req->host, req->path);
-	snprintf(pin, sizeof(pin), "%s:443:%s", req->host, req->addrs);
+	if (port != 443)
+		snprintf(portpart, sizeof(portpart), ":%u", port);
+	snprintf(url, sizeof(url), "https://%s%s%s", req->host, portpart, req->path);
+	snprintf(pin, sizeof(pin), "%s:%u:%s", req->host, port, req->addrs);
 	if ((c = curl_easy_init()) == NULL || (resolve = curl_slist_append(NULL, pin)) == NULL)
 		fatal("libcurl cannot allocate a request");
 	set_options(c, req, url, resolve, &s, curlerr);

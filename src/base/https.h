@@ -19,6 +19,7 @@ void https_init(void);
 
 struct https_req {
 	const char *host;		/* the URL's host */
+	unsigned port;			/* 0: 443 */
 	const char *path;		/* "/.well-known/mta-sts.txt" */
 	const char *addrs;		/* "192.0.2.1,[2001:db8::1]": where host is */
 	const char *ca_file;		/* NULL: the system's trust store */

@@ -377,6 +377,18 @@ netio_starttls(struct netio *io, struct tls_ctx *tls, const char *servername)
 }
 
 void
+netio_local_ip(struct netio *io, char *ip, size_t ipsz)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	int fd = io->bev ? bufferevent_getfd(io->bev) : io->fd;
+
+	ip[0] = '\0';
+	if (fd != -1 && getsockname(fd, (struct sockaddr *)&ss, &len) == 0)
+		util_sockaddr_ip((struct sockaddr *)&ss, ip, ipsz);
+}
+
+void
 netio_starttls_expect(struct netio *io, struct tls_ctx *tls, const struct tls_expect *expect)
 {
 	io->expect = expect;

@@ -86,6 +86,9 @@ bool netio_handshaking(struct netio *io);
 /* netio_tls_describe - protocol and cipher, when netio_is_tls(). */
 void netio_tls_describe(struct netio *io, char *version, size_t vsz, char *cipher, size_t csz);
 
+/* netio_local_ip - our end's address as text ("" when unknown). */
+void netio_local_ip(struct netio *io, char *ip, size_t ipsz);
+
 /* netio_close_when_flushed - stop reading; on_close once the output is written. */
 void netio_close_when_flushed(struct netio *io);
 

@@ -1,5 +1,5 @@
 /*
- * cli.h - the administrative verbs: account, grant, queue, dkim, doctor,
+ * cli.h - the administrative verbs: account, grant, queue, dkim, doctor, tls,
  * check-config.
  * Each runs to completion against the store and returns an exit status;
  * they work while the daemon runs (SQLite WAL lets both in).
@@ -8,6 +8,7 @@
  *   cli_account.c  account, grant
  *   cli_queue.c    queue
  *   cli_dkim.c     dkim; check-config's DKIM warnings
+ *   cli_tls.c      tls report, tls policies
  *   cli_check.c    check-config
  *   cli_home.c     probe, home-config (no configuration file needed)
  *   cli_ops.c      status, reload
@@ -56,6 +57,8 @@ int cli_home_config_account(const struct config *cfg, const struct cli_home_opts
     const char *account, const char *password);
 /* cli_doctor - "doctor": check domains' DNS, or have the daemon check again (cli_doctor.c). */
 int cli_doctor(struct config *cfg, int argc, char **argv);
+/* cli_tls - "tls report [DOMAIN]" and "tls policies" (cli_tls.c). */
+int cli_tls(struct config *cfg, int argc, char **argv);
 
 /*
  * cli_dkim_check - for check-config: warn on stderr about every domain in

@@ -18,6 +18,7 @@ struct listeners;
 struct mailbox;
 struct metrics_http;
 struct store_per_thread;
+struct tlsrpt_send;
 struct worker_pool;
 
 struct daemon {
@@ -30,6 +31,8 @@ struct daemon {
 	struct metrics_http *http;	/* NULL: no metrics-listen */
 	struct mailbox *mb;
 	struct store_per_thread *stores;
+	struct worker_pool *fetchers;	/* MTA-STS fetches, TLS-RPT uploads */
+	struct tlsrpt_send *reports;	/* the daily TLS-RPT reports */
 	struct status_reload reload;
 	int64_t started;
 };

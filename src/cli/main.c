@@ -37,6 +37,8 @@ usage(FILE *out)
 	    "  dkim list [DOMAIN] | dkim show|del DOMAIN SELECTOR\n"
 	    "  doctor [DOMAIN...] [--relay-ip IP]... [--json]   check SPF, DKIM, DMARC, PTR...\n"
 	    "  doctor [DOMAIN...] --refresh   have the running daemon check again\n"
+	    "  tls report [DOMAIN]        today's TLS-RPT counts\n"
+	    "  tls policies               the cached MTA-STS policies\n"
 	    "On the home server (no configuration file needed):\n"
 	    "  probe --relay HOST[:PORT] [--account NAME] [--from ADDR] [--isp-relay HOST] ...\n"
 	    "  home-config --mta postfix|opensmtpd|exim|msmtp|nullmailer --relay HOST[:PORT]\n"
@@ -120,6 +122,8 @@ main(int argc, char **argv)
 		rc = cli_reload(cfg);
 	else if (strcmp(argv[1], "doctor") == 0)
 		rc = cli_doctor(cfg, argc - 1, argv + 1);
+	else if (strcmp(argv[1], "tls") == 0)
+		rc = cli_tls(cfg, argc - 1, argv + 1);
 	else {
 		usage(stderr);
 		rc = 2;

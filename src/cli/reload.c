@@ -7,7 +7,8 @@
  * sockets. Then, in one step on the loop, the daemon's current config and
  * TLS context are replaced; sessions and delivery jobs hold references to
  * the ones they started with and finish on them. What cannot change without
- * a restart (spool, user, workers, log, resolver) keeps its running value,
+ * a restart (spool, user, workers, log, resolver, tls-ca-file,
+ * dnssec-trust-anchor) keeps its running value,
  * and the log says so.
  */
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include "base/sdnotify.h"
 #include "base/tls.h"
 #include "cli/daemon.h"
+#include "deliver/tlsrpt_send.h"
 #include "dns/dns.h"
 #include "doctor/gate.h"
 #include "lib/log.h"
@@ -28,6 +30,7 @@
 #include "ops/metrics_http.h"
 #include "submit/auth.h"
 #include "submit/listener.h"
+#include "tlspolicy/tlspolicy.h"
 
 static bool
 same(const char *a, const char *b)
@@ -54,6 +57,9 @@ keep_restart_only(const struct config *run, struct config *next)
 	keep_string("spool", &next->spool, run->spool);
 	keep_string("user", &next->user, run->user);
 	keep_string("resolver", &next->resolver, run->resolver);
+	keep_string("tls-ca-file", &next->tls_ca_file, run->tls_ca_file);
+	keep_string("dnssec-trust-anchor", &next->dnssec_anchor, run->dnssec_anchor);
+	next->dnssec_anchor_default = run->dnssec_anchor_default;
 	if (next->workers != run->workers) {
 		log_warn("reload: workers changed to %llu: that takes a restart; keeping %llu",
 		    (unsigned long long)next->workers, (unsigned long long)run->workers);
@@ -132,6 +138,8 @@ apply(struct daemon *d, struct config *cfg, struct tls_ctx *tls, struct metrics_
 	dns_set_config(d->sched_env.dns, cfg);
 	scheduler_set_config(d->sched, cfg);
 	doctor_gate_set_config(d->srv.gate, cfg);
+	tlspolicy_set_config(d->sched_env.tlspolicy, cfg);
+	tlsrpt_send_set_config(d->reports, cfg);
 	config_free(d->srv.cfg);
 	d->srv.cfg = cfg;
 	tls_free(d->srv.tls);

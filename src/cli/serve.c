@@ -18,6 +18,7 @@
 
 #include "submit/auth.h"
 #include "base/config.h"
+#include "base/https.h"
 #include "base/keeper.h"
 #include "base/metrics.h"
 #include "base/sdnotify.h"
@@ -26,6 +27,7 @@
 #include "ops/metrics_http.h"
 #include "ops/status.h"
 #include "deliver/scheduler.h"
+#include "deliver/tlsrpt_send.h"
 #include "dkim/dkim_sign.h"
 #include "dns/dns.h"
 #include "doctor/gate.h"
@@ -41,8 +43,10 @@
 #include "base/tls.h"
 #include "lib/util.h"
 #include "base/worker.h"
+#include "tlspolicy/tlspolicy.h"
 
 #define DEMO_ACCOUNT "demo"
+#define FETCHERS 2		/* threads for MTA-STS fetches and TLS-RPT uploads */
 #define DEMO_GRANT "@example.com"
 
 struct tls_ctx *
@@ -129,25 +133,105 @@ on_queue_changed(evutil_socket_t sig, short what, void *arg)
 	scheduler_revive(arg);
 }
 
-/* start_delivery - DNS, the TLS client context and the scheduler. */
-static struct scheduler *
-start_delivery(struct server *srv, struct delivery_env *env)
+/* A store change of tlspolicy's, through the queue writer. */
+struct tp_commit {
+	struct queue_req req;
+	tlspolicy_apply_fn apply;
+	void *arg;
+};
+
+static enum store_result
+tp_apply(struct store *st, void *arg)
 {
-	struct scheduler *sched;
+	struct tp_commit *c = arg;
+
+	return c->apply(st, c->arg);
+}
+
+static void
+tp_done(struct queue_req *req)
+{
+	struct tp_commit *c = req->arg;
+
+	if (req->result != STORE_OK)
+		log_warn("cannot record an MTA-STS policy or TLS-RPT count: %s", req->errmsg);
+	free(c->arg);
+	free(c);
+}
+
+static void
+tp_commit(void *ctx, tlspolicy_apply_fn apply, void *arg)
+{
+	struct tp_commit *c = xcalloc(1, sizeof(*c));
+
+	c->apply = apply;
+	c->arg = arg;
+	c->req.apply = tp_apply;
+	c->req.apply_arg = c;
+	c->req.done = tp_done;
+	c->req.arg = c;
+	queue_commit(ctx, &c->req);
+}
+
+/* start_policies - MTA-STS/DANE decisions, and their fetcher threads. */
+static void
+start_policies(struct daemon *d)
+{
+	struct tlspolicy_env tpe = { 0 };
+
+	d->fetchers = worker_pool_new(d->mb, FETCHERS);
+	tpe.base = d->srv.base;
+	tpe.cfg = d->srv.cfg;
+	tpe.dns = d->sched_env.dns;
+	tpe.store = d->srv.store;
+	tpe.fetchers = d->fetchers;
+	tpe.commit = tp_commit;
+	tpe.commit_ctx = d->srv.queue;
+	d->sched_env.tlspolicy = tlspolicy_new(&tpe);
+}
+
+/* start_reports - the daily TLS-RPT reports, queued to the scheduler. */
+static void
+start_reports(struct daemon *d)
+{
+	struct tlsrpt_send_env rse = { 0 };
+
+	rse.base = d->srv.base;
+	rse.cfg = d->srv.cfg;
+	rse.dns = d->sched_env.dns;
+	rse.store = d->srv.store;
+	rse.queue = d->srv.queue;
+	rse.posters = d->fetchers;
+	rse.signer = d->srv.signer;
+	rse.sched = d->sched;
+	d->reports = tlsrpt_send_new(&rse);
+}
+
+/* start_delivery - DNS, the TLS client context, the TLS policies, the scheduler, reports. */
+static void
+start_delivery(struct daemon *d)
+{
+	struct server *srv = &d->srv;
+	struct delivery_env *env = &d->sched_env;
 	char err[512];
 
 	env->base = srv->base;
 	env->cfg = srv->cfg;
 	env->store = srv->store;
 	env->queue = srv->queue;
+	env->signer = srv->signer;
 	if ((env->tls = tls_client_new(err, sizeof(err))) == NULL)
 		fatal("%s", err);
+	if (srv->cfg->tls_ca_file != NULL &&
+	    tls_client_ca_file(env->tls, srv->cfg->tls_ca_file, err, sizeof(err)) == -1)
+		fatal("%s (tls-ca-file)", err);
 	if ((env->dns = dns_new(srv->base, srv->cfg, err, sizeof(err))) == NULL)
 		fatal("%s", err);
-	sched = scheduler_new(env);
+	start_policies(d);
+	d->sched = scheduler_new(env);
+	start_reports(d);
 	srv->queued = on_queued;
-	srv->queued_arg = sched;
-	return sched;
+	srv->queued_arg = d->sched;
 }
 
 /*
@@ -278,7 +362,7 @@ open_services(struct daemon *d)
 	d->srv.quota = quota_new(d->srv.store);
 	d->srv.wp = wp;
 	d->srv.signer = dkim_signer_new(db, d->stores);
-	d->sched = start_delivery(&d->srv, &d->sched_env);
+	start_delivery(d);
 	if (cfg->builtin)	/* it sends nothing out: no queries to real DNS servers either */
 		log_info("readiness checks (hikyaku doctor) are off on the built-in configuration");
 	else
@@ -298,14 +382,19 @@ close_services(struct daemon *d)
 	listeners_free(d->ls);
 	smtp_server_shutdown(&d->srv);
 	scheduler_stop(d->sched);
-	worker_pool_free(d->srv.wp);	/* its threads closed their connections on exit */
-	store_per_thread_free(d->stores);
-	dkim_signer_free(d->srv.signer);
-	queue_free(d->srv.queue);
+	tlspolicy_stop(d->sched_env.tlspolicy);
+	tlsrpt_send_stop(d->reports);
+	worker_pool_free(d->srv.wp);
+	worker_pool_free(d->fetchers);	/* waits for a fetch in progress (10 s at most) */
+	queue_free(d->srv.queue);	/* before the signer: DSNs are signed on its thread */
 	doctor_gate_stop(d->srv.gate);	/* cancels its DNS at once: a short join */
 	mailbox_flush(d->mb);
 	doctor_gate_free(d->srv.gate);
+	store_per_thread_free(d->stores);	/* the threads closed their connections on exit */
+	dkim_signer_free(d->srv.signer);
 	scheduler_free(d->sched);
+	tlsrpt_send_free(d->reports);
+	tlspolicy_free(d->sched_env.tlspolicy);
 	dns_free(d->sched_env.dns);
 	tls_free(d->sched_env.tls);
 	auth_free(d->srv.auth);
@@ -331,6 +420,7 @@ serve_run(struct config *cfg)
 	sdnotify_init();
 	evthread_use_pthreads();
 	tls_init();
+	https_init();
 	d.started = util_now();
 	metrics_gauge_set(G_START_TIME, d.started);
 	start(&d, cfg);

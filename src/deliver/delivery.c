@@ -3,11 +3,14 @@
  * result for each of its recipients.
  *
  *   start: the envelope and which recipients are still pending; an idle
- *   connection to the destination, or
- *   route: "route" line, else MX (null MX: fail, none: implicit MX)
- *   next_mx -> addresses -> next_addr -> SMTP client
+ *   connection to the destination (if it meets the route's TLS policy), or
+ *   route: "route" line (its tls-policy only), else the domain's TLS
+ *     policy (tls-policy, MTA-STS), then MX (null MX: fail, none: implicit)
+ *   next_mx -> the MX host's policy (DANE, MTA-STS mx patterns; skip it?)
+ *     -> addresses -> next_addr -> SMTP client with the TLS requirement
  *     ready: read the message, send it; done: let the message go
- *     TLS handshake failed: the same address again without TLS
+ *     TLS handshake failed: the same address again without TLS, only under
+ *     "may" without MTA-STS or DANE
  *     connection failed: the next address, then the next MX
  *   finish: undecided recipients take the last connection failure; the
  *   owner hears how the destination did and says whether to record it;
@@ -52,6 +55,15 @@ delivery_job_new(const struct delivery_env *env, const struct delivery_cbs *cbs,
 	return job;
 }
 
+static void
+route_free(struct delivery_job *job)
+{
+	if (job->rt != NULL)
+		tlspolicy_mx_free(job->rt->mxpol);
+	free(job->rt);
+	job->rt = NULL;
+}
+
 void
 delivery_job_free(struct delivery_job *job)
 {
@@ -64,7 +76,7 @@ delivery_job_free(struct delivery_job *job)
 	free(job->cm_results);
 	free(job->cm_index);
 	free(job->orcpts);
-	free(job->rt);
+	route_free(job);
 	store_loaded_free(&job->m);
 	config_free(job->cfg);
 	free(job);
@@ -152,6 +164,20 @@ release_body(struct delivery_job *job)
 	job->m.data = NULL;
 }
 
+/* count_session - the connection's TLS, once, for TLS-RPT. */
+static void
+count_session(struct delivery_job *job, struct smtp_client *c)
+{
+	const struct smtp_tls_outcome *t = smtp_client_tls_outcome(c);
+	struct tlspolicy_session s = { t->offered, t->attempted, t->established, t->check,
+	    t->why, t->ip, t->local_ip };
+
+	if (!job->count_session || job->rt == NULL || job->rt->mxpol == NULL)
+		return;
+	job->count_session = false;
+	tlspolicy_count(job->env->tlspolicy, &job->rt->pol, job->rt->mxpol, &s);
+}
+
 static void
 on_ready(struct smtp_client *c, void *arg)
 {
@@ -159,6 +185,7 @@ on_ready(struct smtp_client *c, void *arg)
 	struct store_loaded full;
 	size_t i, k = 0;
 
+	count_session(job, c);
 	job->reached = true;
 	if (job->m.data == NULL) {
 		if (store_msg_load(job->env->store, job->msg, &full) != STORE_OK) {
@@ -212,6 +239,9 @@ on_fail(struct smtp_client *c, void *arg, const struct reply *why, bool tls_fail
 	else if (!job->reached)
 		job->unreachable = true;
 	log_info("%s: %s", job->msg, why->text);
+	if (tls_failed)
+		count_session(job, c);
+	job->count_session = false;
 	smtp_client_free(c);
 	job->client = NULL;
 	if (all_decided(job)) {
@@ -222,7 +252,8 @@ on_fail(struct smtp_client *c, void *arg, const struct reply *why, bool tls_fail
 		route(job);
 		return;
 	}
-	if (tls_failed && !job->rt->plain_retry) {
+	if (tls_failed && !job->rt->plain_retry && job->rt->mxpol->level == TLS_LEVEL_MAY &&
+	    !job->rt->pol.sts) {
 		job->rt->plain_retry = true;	/* as Postfix: the same MX in plain text */
 		job->rt->iaddr--;
 	} else
@@ -248,7 +279,14 @@ next_addr(struct delivery_job *job)
 	job->client = smtp_client_new(job->env->base, job->cfg, job->env->tls,
 	    (struct sockaddr *)ss, ss->ss_family == AF_INET6 ? sizeof(struct sockaddr_in6) :
 	    sizeof(struct sockaddr_in), host, !job->rt->plain_retry, &client_cbs, job);
-	if (job->client == NULL) {
+	if (job->client != NULL) {
+		const struct tlspolicy_mx *m = job->rt->mxpol;
+		struct smtp_tls_req req = { job->rt->plain_retry ? TLS_LEVEL_NONE : m->level, m->sts,
+		    m->tlsa, m->ntlsa };
+
+		smtp_client_require(job->client, &req);
+		job->count_session = !job->rt->plain_retry;
+	} else {
 		reply_set(&job->last_error, 451, "4.4.1", "cannot create a socket to %s", host);
 		job->rt->plain_retry = false;
 		next_addr(job);
@@ -274,20 +312,40 @@ on_addrs(void *arg, enum dns_status st, const struct sockaddr_storage *addrs, si
 	next_addr(job);
 }
 
+/* on_mx_policy - the MX host's requirement: connect, or skip it. */
+static void
+on_mx_policy(void *arg, struct tlspolicy_mx *m)
+{
+	struct delivery_job *job = arg;
+	const struct config_route *route = config_route_for(job->cfg, job->domain);
+	unsigned port = route ? route->port : 25;
+
+	job->wait = NULL;
+	tlspolicy_mx_free(job->rt->mxpol);
+	job->rt->mxpol = m;
+	if (m->skip) {
+		job->last_error = m->why;
+		log_info("%s: %s", job->msg, m->why.text);
+		next_mx(job);
+		return;
+	}
+	dns_addrs(job->env->dns, job->rt->mx[job->rt->imx - 1].host, port, on_addrs, job);
+}
+
 static void
 next_mx(struct delivery_job *job)
 {
-	const struct config_route *route = config_route_for(job->cfg, job->domain);
-	unsigned port = route ? route->port : 25;
+	const struct dns_mx *mx;
 
 	if (job->rt->imx >= job->rt->nmx) {
 		decide_rest(job, &job->last_error, "none");
 		finish(job);
 		return;
 	}
-	job->rt->imx++;
+	mx = &job->rt->mx[job->rt->imx++];
 	job->rt->naddrs = job->rt->iaddr = 0;
-	dns_addrs(job->env->dns, job->rt->mx[job->rt->imx - 1].host, port, on_addrs, job);
+	job->wait = tlspolicy_mx(job->env->tlspolicy, &job->rt->pol, mx->host, mx->secure,
+	    on_mx_policy, job);
 }
 
 static void
@@ -310,6 +368,7 @@ on_mx(void *arg, enum dns_status st, const struct dns_mx *mx, size_t n, const ch
 		break;
 	case DNS_NODATA:	/* implicit MX: the domain itself (RFC 5321 section 5.1) */
 		util_strlcpy(job->rt->mx[0].host, job->domain, sizeof(job->rt->mx[0].host));
+		job->rt->mx[0].secure = true;	/* DANE then hangs on its addresses (RFC 7672 2.2.3) */
 		job->rt->nmx = 1;
 		break;
 	case DNS_NXDOMAIN:
@@ -344,21 +403,44 @@ literal_host(const char *domain, char *out, size_t outsz)
 	return true;
 }
 
+/* on_policy - the domain's TLS policy is known: its MX next. */
+static void
+on_policy(void *arg, const struct tlspolicy_dest *d)
+{
+	struct delivery_job *job = arg;
+
+	job->wait = NULL;
+	job->rt->pol = *d;
+	dns_mx(job->env->dns, job->domain, on_mx, job);
+}
+
+/* fixed_host - the route's host, or an address literal's, into mx[0]: no MX lookup. */
+static bool
+fixed_host(struct delivery_job *job)
+{
+	const struct config_route *r = config_route_for(job->cfg, job->domain);
+	struct dns_mx *mx = &job->rt->mx[0];
+
+	if (r == NULL && !literal_host(job->domain, mx->host, sizeof(mx->host)))
+		return false;
+	if (r != NULL)
+		util_strlcpy(mx->host, r->host, sizeof(mx->host));
+	mx->secure = false;	/* not the domain's MX: no DANE, no MTA-STS */
+	return true;
+}
+
 static void
 route(struct delivery_job *job)
 {
-	const struct config_route *r = config_route_for(job->cfg, job->domain);
-
 	job->rt = xcalloc(1, sizeof(*job->rt));
-	if (r != NULL || literal_host(job->domain, job->rt->mx[0].host, sizeof(job->rt->mx[0].host))) {
-		if (r != NULL)
-			util_strlcpy(job->rt->mx[0].host, r->host, sizeof(job->rt->mx[0].host));
+	if (fixed_host(job)) {
+		tlspolicy_dest_static(job->cfg, job->domain, &job->rt->pol);
 		job->rt->nmx = 1;
 		job->rt->imx = 0;
 		next_mx(job);
 		return;
 	}
-	dns_mx(job->env->dns, job->domain, on_mx, job);
+	job->wait = tlspolicy_domain(job->env->tlspolicy, job->domain, on_policy, job);
 }
 
 /* keep_pending - one stored recipient row: drop it from the job unless it is still pending. */
@@ -406,6 +488,22 @@ load_envelope(struct delivery_job *job)
 	return k > 0;
 }
 
+/*
+ * idle_fits - whether an idle connection meets this job's TLS policy. A
+ * destination is a domain (whose policy made the connection) or a route's
+ * target, which domains with different tls-policy lines may share.
+ */
+static bool
+idle_fits(struct delivery_job *job, const struct smtp_client *idle)
+{
+	struct tlspolicy_dest d;
+
+	if (config_route_for(job->cfg, job->domain) == NULL)
+		return true;
+	tlspolicy_dest_static(job->cfg, job->domain, &d);
+	return smtp_client_meets(idle, d.level);
+}
+
 void
 delivery_start(struct delivery_job *job, struct smtp_client *idle)
 {
@@ -422,6 +520,10 @@ delivery_start(struct delivery_job *job, struct smtp_client *idle)
 	job->cm_index = xcalloc(job->nrcpts, sizeof(*job->cm_index));
 	reply_set(&job->last_error, 451, "4.4.1", "no destination for %s was reachable",
 	    job->domain);
+	if (idle != NULL && !idle_fits(job, idle)) {
+		smtp_client_quit(idle);
+		idle = NULL;
+	}
 	if (idle != NULL) {
 		job->client = idle;
 		smtp_client_rebind(idle, &client_cbs, job);
@@ -485,6 +587,7 @@ record(struct delivery_job *job)
 	o->n = job->nrcpts;
 	o->now = util_now();
 	o->cfg = job->cfg;
+	o->signer = job->env->signer;
 	for (size_t i = 0; i < job->nrcpts; i++) {
 		struct outcome_rcpt *r = &job->orcpts[i];
 		const struct delivery_rcpt *dr = &job->rcpts[i];
@@ -524,4 +627,6 @@ delivery_abandon(struct delivery_job *job)
 	if (job->client != NULL)
 		smtp_client_free(job->client);
 	job->client = NULL;
+	tlspolicy_cancel(job->wait);
+	job->wait = NULL;
 }

@@ -24,8 +24,10 @@
 #include "deliver/smtp_client.h"
 #include "dns/dns.h"
 #include "lib/util.h"
+#include "tlspolicy/tlspolicy.h"
 
 struct config;
+struct dkim_signer;
 struct dns;
 struct event_base;
 struct queue;
@@ -41,6 +43,8 @@ struct delivery_env {
 	struct queue *queue;
 	struct dns *dns;
 	struct tls_ctx *tls;		/* client context */
+	struct tlspolicy *tlspolicy;	/* MTA-STS, DANE, tls-policy; TLS-RPT counts */
+	struct dkim_signer *signer;	/* signs DSNs and delay warnings; NULL: unsigned */
 };
 
 struct delivery_job;
@@ -52,6 +56,8 @@ struct delivery_route {
 	struct sockaddr_storage addrs[2 * DNS_MAX_ADDRS];
 	size_t naddrs, iaddr;
 	bool plain_retry;		/* TLS failed on this address: again without */
+	struct tlspolicy_dest pol;	/* the destination's TLS policy */
+	struct tlspolicy_mx *mxpol;	/* what the current MX host requires (owned) */
 };
 
 enum delivery_verdict {
@@ -104,6 +110,8 @@ struct delivery_job {
 	struct delivery_route *rt;	/* the destination lookup, once started (owned) */
 	bool reached, throttled, unreachable;
 	struct reply last_error;	/* the most recent connection-level failure */
+	struct tlspolicy_wait *wait;	/* a TLS policy step in flight */
+	bool count_session;		/* the connection still counts for TLS-RPT */
 	struct smtp_client_msg cm;
 	const char **cm_rcpts;
 	struct reply *cm_results;

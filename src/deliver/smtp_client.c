@@ -504,6 +504,7 @@ on_connected(struct netio *io, void *arg)
 {
 	struct smtp_client *c = arg;
 
+	netio_local_ip(io, c->tlsout.local_ip, sizeof(c->tlsout.local_ip));
 	enter_step(c, C_BANNER);
 }
 
@@ -570,6 +571,7 @@ describe(struct smtp_client *c, const struct sockaddr *sa)
 	unsigned port = util_sockaddr_ip(sa, ip, sizeof(ip));
 
 	snprintf(c->relay, sizeof(c->relay), "%s[%s]:%u", c->host, ip, port);
+	util_strlcpy(c->tlsout.ip, ip, sizeof(c->tlsout.ip));
 }
 
 struct smtp_client *
@@ -624,6 +626,21 @@ smtp_client_require(struct smtp_client *c, const struct smtp_tls_req *req)
 	}
 	c->req.tlsa = c->tlsa;
 	c->req.ntlsa = req->ntlsa;
+}
+
+bool
+smtp_client_meets(const struct smtp_client *c, enum tls_level level)
+{
+	enum tls_check v = c->tlsout.check;
+
+	switch (level) {
+	case TLS_LEVEL_NONE:
+	case TLS_LEVEL_MAY: return true;
+	case TLS_LEVEL_ENCRYPT: return c->tlsout.established;
+	case TLS_LEVEL_VERIFY:
+		return c->tlsout.established && (v == TLS_CHECK_PKIX || v == TLS_CHECK_DANE);
+	default: return c->tlsout.established && v == TLS_CHECK_DANE;
+	}
 }
 
 const struct smtp_tls_outcome *

@@ -80,10 +80,15 @@ struct smtp_tls_outcome {
 	bool established;	/* the handshake completed */
 	enum tls_check check;	/* the certificate's verdict, when established */
 	char why[160];		/* the handshake error, or the verdict in words */
+	char ip[46];		/* the server's address */
+	char local_ip[46];	/* ours */
 };
 
 /* smtp_client_tls_outcome - valid until the client is freed. */
 const struct smtp_tls_outcome *smtp_client_tls_outcome(const struct smtp_client *c);
+
+/* smtp_client_meets - whether c's TLS, as established, satisfies level. */
+bool smtp_client_meets(const struct smtp_client *c, enum tls_level level);
 
 /* smtp_client_rebind - hand an idle client to a new owner. */
 void smtp_client_rebind(struct smtp_client *c, const struct smtp_client_cbs *cbs, void *arg);

@@ -41,6 +41,7 @@ struct tlspolicy {
 	struct tlspolicy_env env;
 	struct tlspolicy_wait *waits;	/* every wait not yet answered */
 	struct lookup *lookups;		/* domains being looked up */
+	struct fetch *fetches;		/* policy fetches in progress */
 	struct event *ready_ev;		/* answers that are ready at once go out here */
 	bool stopping;
 };
@@ -70,9 +71,10 @@ struct lookup {
 /* A policy fetch on a fetcher thread. */
 struct fetch {
 	struct tlspolicy *tp;
+	struct fetch *next;		/* tp->fetches */
 	struct lookup *l;		/* NULL: nobody waits any more */
 	char domain[256], host[300], addrs[800], id[STS_ID_MAX + 1];
-	const char *ca_file;
+	struct config *cfg;		/* a reference: its tls-ca-file for the thread */
 	/* results, from the thread */
 	bool ok;
 	const char *result;		/* the TLS-RPT failure type when not ok */
@@ -82,6 +84,7 @@ struct fetch {
 };
 
 static void lookup_finish(struct lookup *l);
+static void fetch_free(struct fetch *f);
 
 /* --- waits --- */
 
@@ -166,6 +169,7 @@ tlspolicy_new(const struct tlspolicy_env *env)
 	struct tlspolicy *tp = xcalloc(1, sizeof(*tp));
 
 	tp->env = *env;
+	tp->env.cfg = config_ref(env->cfg);
 	tp->ready_ev = event_new(env->base, -1, 0, on_ready, tp);
 	return tp;
 }
@@ -186,6 +190,13 @@ lookup_free(struct lookup *l)
 }
 
 void
+tlspolicy_set_config(struct tlspolicy *tp, const struct config *cfg)
+{
+	config_free(tp->env.cfg);
+	tp->env.cfg = config_ref(cfg);
+}
+
+void
 tlspolicy_stop(struct tlspolicy *tp)
 {
 	tp->stopping = true;
@@ -200,7 +211,10 @@ tlspolicy_free(struct tlspolicy *tp)
 		wait_free(tp->waits);
 	while (tp->lookups != NULL)
 		lookup_free(tp->lookups);
+	while (tp->fetches != NULL)
+		fetch_free(tp->fetches);	/* those whose address lookup was abandoned */
 	event_free(tp->ready_ev);
+	config_free(tp->env.cfg);
 	free(tp);
 }
 
@@ -263,7 +277,7 @@ static void
 fetch_work(void *arg)
 {
 	struct fetch *f = arg;
-	struct https_req req = { f->host, STS_PATH, f->addrs, f->ca_file, FETCH_TIMEOUT,
+	struct https_req req = { f->host, 443, STS_PATH, f->addrs, f->cfg->tls_ca_file, FETCH_TIMEOUT,
 	    STS_POLICY_MAX, NULL, NULL, 0 };
 	struct https_resp resp = { 0 };
 	char why[300];
@@ -325,6 +339,20 @@ cache_policy(struct tlspolicy *tp, const struct fetch *f)
 }
 
 static void
+fetch_free(struct fetch *f)
+{
+	struct fetch **pp;
+
+	for (pp = &f->tp->fetches; *pp != NULL && *pp != f; pp = &(*pp)->next)
+		;
+	if (*pp == f)
+		*pp = f->next;
+	config_free(f->cfg);
+	free(f->text);
+	free(f);
+}
+
+static void
 fetch_done(void *arg)
 {
 	struct fetch *f = arg;
@@ -349,8 +377,7 @@ fetch_done(void *arg)
 			use_cached(l, "the policy fetch failed");
 		lookup_finish(l);
 	}
-	free(f->text);
-	free(f);
+	fetch_free(f);
 }
 
 static void
@@ -383,7 +410,9 @@ fetch_start(struct lookup *l)
 
 	f->tp = l->tp;
 	f->l = l;
-	f->ca_file = l->tp->env.cfg->tls_ca_file;
+	f->next = l->tp->fetches;
+	l->tp->fetches = f;
+	f->cfg = config_ref(l->tp->env.cfg);
 	util_strlcpy(f->domain, l->dest.domain, sizeof(f->domain));
 	util_strlcpy(f->id, l->id, sizeof(f->id));
 	snprintf(f->host, sizeof(f->host), "mta-sts.%s", l->dest.domain);
@@ -468,6 +497,16 @@ lookup_finish(struct lookup *l)
 	free(l);
 }
 
+void
+tlspolicy_dest_static(const struct config *cfg, const char *domain, struct tlspolicy_dest *d)
+{
+	const struct config_tls_policy *line = config_tls_policy_for(cfg, domain);
+
+	memset(d, 0, sizeof(*d));
+	util_strlcpy(d->domain, domain, sizeof(d->domain));
+	d->level = line != NULL ? line->level : TLS_LEVEL_MAY;
+}
+
 static struct lookup *
 lookup_find(struct tlspolicy *tp, const char *domain)
 {
@@ -481,7 +520,6 @@ struct tlspolicy_wait *
 tlspolicy_domain(struct tlspolicy *tp, const char *domain, tlspolicy_dest_cb cb, void *arg)
 {
 	struct tlspolicy_wait *w = wait_new(tp, arg);
-	const struct config_tls_policy *line = config_tls_policy_for(tp->env.cfg, domain);
 	struct lookup *l;
 
 	w->dcb = cb;
@@ -494,8 +532,7 @@ tlspolicy_domain(struct tlspolicy *tp, const char *domain, tlspolicy_dest_cb cb,
 	l->next = tp->lookups;
 	tp->lookups = l;
 	w->l = l;
-	util_strlcpy(l->dest.domain, domain, sizeof(l->dest.domain));
-	l->dest.level = line != NULL ? line->level : TLS_LEVEL_MAY;
+	tlspolicy_dest_static(tp->env.cfg, domain, &l->dest);
 	if (l->dest.level == TLS_LEVEL_NONE) {
 		l->done = true;	/* no TLS at all: MTA-STS does not matter */
 		defer(tp);
@@ -600,7 +637,8 @@ tlspolicy_count(struct tlspolicy *tp, const struct tlspolicy_dest *d,
 	if (result == NULL || tp->stopping)
 		return;
 	ok = strcmp(result, TLSRPT_SUCCESS) == 0;
-	count_row(tp, d->domain, m->rpt_type, m->rpt_string, m->rpt_mx, result,
+	count_row(tp, d->domain, m->rpt_type, m->rpt_string ? m->rpt_string : "",
+	    m->rpt_mx ? m->rpt_mx : "", result,
 	    ok ? "" : m->host, ok ? "" : s->ip, ok ? "" : s->sending_ip,
 	    ok ? "" : s->why ? s->why : "");
 }

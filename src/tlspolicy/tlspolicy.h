@@ -41,7 +41,7 @@ typedef enum store_result (*tlspolicy_apply_fn)(struct store *st, void *arg);
 
 struct tlspolicy_env {
 	struct event_base *base;
-	const struct config *cfg;
+	const struct config *cfg;	/* referenced (config_ref) until replaced or freed */
 	struct dns *dns;
 	struct store *store;		/* the loop thread's connection: reads only */
 	struct worker_pool *fetchers;	/* HTTPS fetches run there */
@@ -93,6 +93,8 @@ typedef void (*tlspolicy_mx_cb)(void *arg, struct tlspolicy_mx *m);
 
 /* tlspolicy_new - env is copied; what it points to is borrowed until tlspolicy_free. */
 struct tlspolicy *tlspolicy_new(const struct tlspolicy_env *env);
+/* tlspolicy_set_config - a reload: lookups from now on use cfg's tls-policy lines. */
+void tlspolicy_set_config(struct tlspolicy *tp, const struct config *cfg);
 /* tlspolicy_stop - at shutdown: no more callbacks, counts or cache writes. */
 void tlspolicy_stop(struct tlspolicy *tp);
 /* tlspolicy_free - after the fetchers' pool has been joined; pending waits are dropped. */
@@ -112,6 +114,14 @@ struct tlspolicy_wait *tlspolicy_domain(struct tlspolicy *tp, const char *domain
  */
 struct tlspolicy_wait *tlspolicy_mx(struct tlspolicy *tp, const struct tlspolicy_dest *d,
     const char *host, bool mx_secure, tlspolicy_mx_cb cb, void *arg);
+
+/*
+ * tlspolicy_dest_static - d for domain from its tls-policy line alone, for a
+ * destination that a route line or an address literal names: neither
+ * MTA-STS nor DANE applies to a next hop that is not the domain's MX.
+ */
+void tlspolicy_dest_static(const struct config *cfg, const char *domain,
+    struct tlspolicy_dest *d);
 
 /* tlspolicy_cancel - the caller goes away: its callback will not run. */
 void tlspolicy_cancel(struct tlspolicy_wait *w);

@@ -204,6 +204,38 @@ tlsrpt_txt_parse(const char *txt, struct tlsrpt_rua *out)
 	return have_rua && out->n > 0 ? 0 : -1;
 }
 
+int
+tlsrpt_url_split(const char *url, char *host, size_t hostsz, unsigned *port, char *path,
+    size_t pathsz)
+{
+	const char *h, *e;
+	unsigned long p = 443;
+	char *end;
+
+	if (strncasecmp(url, "https://", 8) != 0)
+		return -1;
+	h = url + 8;
+	for (e = h; isalnum((unsigned char)*e) || *e == '-' || *e == '.'; e++)
+		;
+	if (e == h || (size_t)(e - h) >= hostsz || (*e != '\0' && *e != ':' && *e != '/'))
+		return -1;
+	memcpy(host, h, (size_t)(e - h));
+	host[e - h] = '\0';
+	if (*e == ':') {
+		if (!isdigit((unsigned char)e[1]))
+			return -1;
+		p = strtoul(e + 1, &end, 10);
+		if (p == 0 || p > 65535 || (*end != '\0' && *end != '/'))
+			return -1;
+		e = end;
+	}
+	*port = (unsigned)p;
+	if (strlen(*e ? e : "/") >= pathsz)
+		return -1;
+	snprintf(path, pathsz, "%s", *e ? e : "/");
+	return 0;
+}
+
 /* --- JSON --- */
 
 static void

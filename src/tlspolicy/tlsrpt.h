@@ -51,6 +51,14 @@ bool tlsrpt_txt_is_rpt(const char *txt);
  */
 int tlsrpt_txt_parse(const char *txt, struct tlsrpt_rua *out);
 
+/*
+ * tlsrpt_url_split - "https://HOST[:PORT][/PATH]" into host (a name of
+ * letters, digits, '-', '.'), port (443 when absent) and path ("/" when
+ * absent). 0, or -1 for anything else (IP literals, user info, ...).
+ */
+int tlsrpt_url_split(const char *url, char *host, size_t hostsz, unsigned *port, char *path,
+    size_t pathsz);
+
 /* One failure-details entry. Strings are copied into the report, escaped. */
 struct tlsrpt_failure {
 	const char *result;	/* result-type */

@@ -111,9 +111,34 @@ test_mail(void)
 	free(msg);
 }
 
+static void
+test_url(void)
+{
+	char host[64], path[64];
+	unsigned port;
+
+	T_OK(tlsrpt_url_split("https://r.example/v1/tlsrpt", host, sizeof(host), &port, path,
+	    sizeof(path)) == 0 && port == 443, "host and path");
+	T_STREQ(host, "r.example", "the host");
+	T_STREQ(path, "/v1/tlsrpt", "the path");
+	T_OK(tlsrpt_url_split("HTTPS://r.example:8443", host, sizeof(host), &port, path,
+	    sizeof(path)) == 0 && port == 8443 && strcmp(path, "/") == 0, "a port, no path");
+	T_OK(tlsrpt_url_split("https://u@r.example/", host, sizeof(host), &port, path,
+	    sizeof(path)) == -1, "user info refused");
+	T_OK(tlsrpt_url_split("https://[::1]/", host, sizeof(host), &port, path,
+	    sizeof(path)) == -1, "IP literal refused");
+	T_OK(tlsrpt_url_split("https://r.example:0/", host, sizeof(host), &port, path,
+	    sizeof(path)) == -1, "port 0");
+	T_OK(tlsrpt_url_split("https://r.example:99999/", host, sizeof(host), &port, path,
+	    sizeof(path)) == -1, "port too big");
+	T_OK(tlsrpt_url_split("http://r.example/", host, sizeof(host), &port, path,
+	    sizeof(path)) == -1, "http");
+}
+
 int
 main(void)
 {
+	test_url();
 	test_txt();
 	test_json();
 	test_mail();
