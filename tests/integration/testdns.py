@@ -9,7 +9,10 @@ answering only from local data.
     dns.query("example.jp", "MX")   # -> [rdata text] (for tests and readiness)
     dns.stop()
 
-Records are (name, type, value) tuples; types A, AAAA, MX, TXT, PTR (and
+Signed zones (dnssec.SignedZone) are served from unbound's auth-zone:
+append (origin, signed zone file) to dns.auth_zones before start().
+
+Records are (name, type, value) tuples, or (name, type, value, ttl); types A, AAAA, MX, TXT, PTR (and
 any other type unbound's local-data understands, value in zone-file
 syntax). A TXT value is the text itself, unquoted: it is split into quoted
 strings of at most 255 bytes here (or pass a list/tuple of strings to choose
@@ -106,6 +109,7 @@ class TestDNS:
         self.conf = os.path.join(self.dir, "unbound.conf")
         self.log_path = os.path.join(self.dir, "unbound.log")
         self.records = list(records)
+        self.auth_zones = []    # [(origin, zone file)]: served signed (dnssec.py)
         self.generation = 0
         self.proc = None
         self._write()
@@ -146,8 +150,11 @@ class TestDNS:
             # a name that always answers: readiness and reload probe
             "  " + local_data(PROBE_NAME, "TXT", "generation %d" % self.generation),
         ]
-        for name, rtype, value in self.records:
-            lines.append("  " + local_data(name, rtype, value))
+        for rec in self.records:     # (name, type, value[, ttl])
+            lines.append("  " + local_data(*rec))
+        for origin, _ in self.auth_zones:
+            # out of the catch-all: the auth-zone below answers, RRSIGs included
+            lines.append('  local-zone: "%s" transparent' % _fqdn(origin))
         lines += [
             "remote-control:",
             "  control-enable: no",
@@ -155,6 +162,9 @@ class TestDNS:
             '  name: "."',
             "  forward-addr: 127.0.0.1@1",
         ]
+        for origin, path in self.auth_zones:
+            lines += ["auth-zone:", '  name: "%s"' % _fqdn(origin), '  zonefile: "%s"' % path,
+                      "  for-downstream: yes", "  for-upstream: no", "  fallback-enabled: no"]
         return "\n".join(lines) + "\n"
 
     def _write(self):
