@@ -28,6 +28,7 @@
 #define RR_MX DNS_T_MX
 #define RR_AAAA DNS_T_AAAA
 #define RR_TXT DNS_T_TXT
+#define RR_DNSKEY 48
 #define RR_TLSA 52
 #define RCODE_NXDOMAIN 3
 
@@ -87,6 +88,10 @@ struct txt_lookup {
 	dns_txt_cb cb;
 	void *arg;
 };
+
+static void query_start(struct dns *d, const char *name, int rrtype,
+    void (*done)(struct query *, int, struct ub_result *), void (*abandon)(struct query *),
+    void *arg);
 
 static void
 on_ub_fd(evutil_socket_t fd, short what, void *arg)
@@ -158,6 +163,27 @@ load_anchor(struct dns *d, char *err, size_t errsz)
 	return -1;
 }
 
+/*
+ * on_root_keys - the root's DNSKEY, once at start: bogus means the
+ * resolver does not pass DNSSEC records through, and every signed domain's
+ * mail would wait; say so now rather than per message.
+ */
+static void
+on_root_keys(struct query *q, int err, struct ub_result *r)
+{
+	if (r != NULL && r->bogus)
+		log_warn("DNSSEC validation fails for the root zone through resolver %s (%s):"
+		    " mail to DNSSEC-signed domains will wait. Use a resolver that passes DNSSEC"
+		    " records on, or set dnssec-trust-anchor none (no DANE then)",
+		    q->d->cfg->resolver ? q->d->cfg->resolver : "from /etc/resolv.conf",
+		    r->why_bogus ? r->why_bogus : "bogus");
+}
+
+static void
+no_arg(struct query *q)
+{
+}
+
 bool
 dns_validating(const struct dns *d)
 {
@@ -177,6 +203,8 @@ dns_new(struct event_base *base, const struct config *cfg, char *err, size_t err
 		goto fail;
 	d->ev = event_new(base, ub_fd(d->ctx), EV_READ | EV_PERSIST, on_ub_fd, d);
 	event_add(d->ev, NULL);
+	if (d->validating)
+		query_start(d, ".", RR_DNSKEY, on_root_keys, no_arg, NULL);
 	return d;
 fail:
 	dns_free(d);

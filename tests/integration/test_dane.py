@@ -7,8 +7,11 @@ its forwarder and validates with a test trust anchor; a second signed zone
 The relays here do not trust the test CA (no tls-ca-file): a certificate
 can only be accepted through its TLSA record.
 """
+import os
 import re
 import time
+
+import pytest
 
 from mx import mx_records  # noqa: F401
 from tlsworld import pki, policy_text, tls_world  # noqa: F401
@@ -113,3 +116,17 @@ def test_tls_policy_dane_needs_tlsa(tls_world):
     deferred_unsent(w, qid, "a@insecure.example", mx,
                     r"tls-policy dane: mx\.insecure\.example has no usable DNSSEC-signed TLSA")
     assert mx.connections == 0
+
+
+def test_resolver_without_dnssec_is_reported_at_start(tls_world):
+    """With the real root trust anchor, a resolver that cannot prove the
+    root's keys (the test DNS serves no signed root) makes every answer
+    bogus: hikyaku says so once, at start, with what to do."""
+    root_key = "/usr/share/dns/root.key"
+    if not os.path.exists(root_key):
+        pytest.skip("no %s (dns-root-data)" % root_key)
+    w = tls_world
+    w.start(dnssec_trust_anchor=root_key)
+    w.wait_log(r"DNSSEC validation fails for the root zone through resolver 127\.0\.0\.53@\d+ "
+               r"\(.*\): mail to DNSSEC-signed domains will wait")
+    assert "configuration OK" in w.relay.cli("check-config").stdout
