@@ -318,13 +318,13 @@ kw_tls_policy(struct parser *p, const char *v)
 	char domain[256], level[16];
 
 	if (p->cfg->ntls_policies == CONFIG_MAX_TLS_POLICIES)
-		return perr(p, "too many tls-policy lines (at most %d)", CONFIG_MAX_TLS_POLICIES);
+		return perr(p, _("too many tls-policy lines (at most %d)"), CONFIG_MAX_TLS_POLICIES);
 	t = &p->cfg->tls_policies[p->cfg->ntls_policies];
 	if (sscanf(v, "%255s %15s", domain, level) != 2 || tls_level_parse(level, &t->level) == -1)
-		return perr(p, "expected \"tls-policy DOMAIN|* none|may|encrypt|verify|dane\","
-		    " got \"%s\"", v);
+		return perr(p, _("expected \"tls-policy DOMAIN|* none|may|encrypt|verify|dane\","
+		    " got \"%s\""), v);
 	if (strcmp(domain, "*") != 0 && !valid_hostname(domain))
-		return perr(p, "expected a domain or * after tls-policy, got \"%s\"", domain);
+		return perr(p, _("expected a domain or * after tls-policy, got \"%s\""), domain);
 	for (char *c = domain; *c; c++)
 		*c = (char)tolower((unsigned char)*c);
 	util_strlcpy(t->domain, domain, sizeof(t->domain));

@@ -9,6 +9,7 @@
 #include "base/config.h"
 #include "base/store.h"
 #include "cli/cli.h"
+#include "lib/i18n.h"
 #include "lib/util.h"
 #include "tlspolicy/tlspolicy.h"
 
@@ -43,16 +44,18 @@ tls_report(struct store *st, const char *domain)
 	enum store_result r;
 
 	tlspolicy_day(util_now(), today);
-	printf("TLS-RPT sessions of %s (UTC, so far)%s%s:\n", today, domain ? " for " : "",
-	    domain ? domain : "");
+	if (domain != NULL)
+		printf(_("TLS-RPT sessions of %s (UTC, so far) for %s:\n"), today, domain);
+	else
+		printf(_("TLS-RPT sessions of %s (UTC, so far):\n"), today);
 	printf("%-30s %-16s %-26s %6s  %s\n", "domain", "policy", "result", "count",
 	    "mx[ip]  (reason)");
 	if ((r = store_tlsrpt_rows(st, today, domain, print_count, &n)) != STORE_OK)
 		return cli_done(st, r, "tls report", domain ? domain : today);
 	if (n == 0)
-		printf("(none)\n");
+		printf(_("(none)\n"));
 	if ((r = store_tlsrpt_days(st, today, count_day, &waiting)) == STORE_OK && waiting > 0)
-		printf("%d report(s) of earlier days wait to be sent (hourly by hikyaku serve)\n",
+		printf(_("%d report(s) of earlier days wait to be sent (hourly by hikyaku serve)\n"),
 		    waiting);
 	return cli_done(st, r, "tls report", today);
 }
@@ -65,7 +68,7 @@ print_policy(void *arg, const char *const *cols, int ncols)
 	if (ncols < 5)
 		return;
 	/* domain, id, fetched, expires, policy */
-	printf("%s: id %s, fetched %s, expires %s (UTC)\n", cols[0], cols[1], cols[2], cols[3]);
+	printf(_("%s: id %s, fetched %s, expires %s (UTC)\n"), cols[0], cols[1], cols[2], cols[3]);
 	for (const char *p = cols[4]; *p; ) {
 		size_t len = strcspn(p, "\r\n");
 
@@ -94,6 +97,6 @@ cli_tls(struct config *cfg, int argc, char **argv)
 		return tls_report(st, argc == 3 ? argv[2] : NULL);
 	r = store_sts_list(st, print_policy, &n);
 	if (r == STORE_OK && n == 0)
-		printf("no MTA-STS policy cached\n");
+		printf(_("no MTA-STS policy cached\n"));
 	return cli_done(st, r, "tls policies", "");
 }
