@@ -262,3 +262,24 @@ def test_handshake_failure_no_plain_retry_under_sts(tls_world):
     w.start(records=sts_records("testing.example", (10, "mx.testing.example", "127.0.0.67")))
     qid = w.submit("a@testing.example", subject=SUBJECT)
     assert_deferred_unsent(w, qid, "a@testing.example", raw, r"TLS handshake with .* failed")
+
+
+def test_reload_applies_new_tls_policy_keeps_ca_file(tls_world):
+    """A reload takes new tls-policy lines at once; tls-ca-file needs a restart."""
+    w = tls_world
+    w.sender_mx()
+    mx = w.tls_mx("127.0.0.60", "mx.reload.example",
+                  cert=w.pki.ca.leaf("mx.reload.example", self_signed=True))
+    w.start(records=mx_records("reload.example", (10, "mx.reload.example", "127.0.0.60")))
+    q1 = w.submit("a@reload.example")
+    assert w.wait_outcome(q1, "a@reload.example", "sent")[4].endswith("/unverified")
+    w.relay.extra_lines.append("tls-policy reload.example verify")
+    w.relay.configure(tls_ca_file="/etc/ssl/certs/ca-certificates.crt")
+    w.relay.cli("reload")
+    w.wait_log(r"reload: tls-ca-file changed from .* that takes a restart")
+    time.sleep(2.5)     # the idle connection from before the reload is not reused anyway
+    q2 = w.submit("b@reload.example", subject=SUBJECT)
+    o = w.wait_outcome(q2, "b@reload.example", "deferred", timeout=15)
+    assert re.search(r"TLS policy: cannot verify the certificate", o[7]), o
+    time.sleep(0.5)
+    assert len(mx.messages) == 1 and len(mx.mails) == 1, mx.mails   # only the first
