@@ -13,16 +13,6 @@ dest_ctl_init(struct dest_ctl *c, unsigned limit, uint64_t rate_n, uint64_t rate
 	c->rate_period = rate_period;
 }
 
-void
-dest_ctl_set_limits(struct dest_ctl *c, unsigned limit, uint64_t rate_n, uint64_t rate_period)
-{
-	c->limit = limit ? limit : 1;
-	if (c->window > c->limit)
-		c->window = c->limit;
-	c->rate_n = rate_n;
-	c->rate_period = rate_period;
-}
-
 /* spacing - microseconds between two starts under the rate; 0 without one. */
 static int64_t
 spacing(const struct dest_ctl *c)
@@ -30,6 +20,25 @@ spacing(const struct dest_ctl *c)
 	if (c->rate_n == 0 || c->rate_period == 0)
 		return 0;
 	return (int64_t)(c->rate_period * 1000000 / c->rate_n);
+}
+
+void
+dest_ctl_set_limits(struct dest_ctl *c, unsigned limit, uint64_t rate_n, uint64_t rate_period)
+{
+	int64_t old_gap = spacing(c), gap;
+	unsigned fresh;
+
+	c->limit = limit ? limit : 1;
+	fresh = c->limit < DEST_INITIAL_WINDOW ? c->limit : DEST_INITIAL_WINDOW;
+	if (c->window > c->limit)
+		c->window = c->limit;
+	else if (c->window < fresh)
+		c->window = fresh;	/* never slower than a destination seen for the first time */
+	c->rate_n = rate_n;
+	c->rate_period = rate_period;
+	/* the next start counts from the last one with the new spacing */
+	gap = spacing(c);
+	c->next_start_us = old_gap > 0 && gap > 0 ? c->next_start_us - old_gap + gap : 0;
 }
 
 int64_t

@@ -46,7 +46,11 @@ struct dest_ctl {
 /* dest_ctl_init - a fresh destination with these limits (limit >= 1). */
 void dest_ctl_init(struct dest_ctl *c, unsigned limit, uint64_t rate_n, uint64_t rate_period);
 
-/* dest_ctl_set_limits - new limits (a reload); what is in flight stays, the window fits the limit. */
+/*
+ * dest_ctl_set_limits - new limits (a reload): what is in flight stays; the
+ * window fits the new limit and is at least a new destination's; the next
+ * start is the last one plus the new rate's spacing.
+ */
 void dest_ctl_set_limits(struct dest_ctl *c, unsigned limit, uint64_t rate_n, uint64_t rate_period);
 
 /*

@@ -759,6 +759,10 @@ relimit(void *arg, const char *key, void *value)
 
 	config_destination_for(cfg, r != NULL ? r->domain : d->domain, &lim);
 	dest_ctl_set_limits(&d->ctl, (unsigned)lim.max_connections, lim.rate_n, lim.rate_period);
+	if (!dest_ctl_dead(&d->ctl, util_now())) {
+		evtimer_del(d->timer);	/* it may wait for the old rate: look again */
+		ready_push(d);
+	}
 }
 
 void
@@ -767,6 +771,7 @@ scheduler_set_config(struct scheduler *s, const struct config *cfg)
 	config_free(s->env.cfg);
 	s->env.cfg = config_ref(cfg);
 	hmap_each(s->dests, relimit, (void *)cfg);
+	dispatch(s);
 }
 
 void

@@ -227,6 +227,26 @@ def test_destination_rate_holds_at_the_mx(world):
     assert times[-1] - times[0] >= 15 * 0.2 - 0.1, times
 
 
+def test_reload_gives_a_held_destination_its_new_limits(world):
+    """A destination already in memory, its mail waiting on `rate 1/1h`,
+    takes the new limit of a reload at once: no restart, no waiting for it
+    to empty."""
+    mx = CountingMX()
+    world.raw_mx("127.0.0.16", mx)
+    relay = start_world(world, ["held.example 127.0.0.16"],
+                        extra=["destination held.example rate 1/1h"])
+    submit_many(relay, [("h%d@held.example" % i, "held %d" % i) for i in range(6)])
+    assert wait_for(lambda: mx.delivered() >= 1, 15), relay.log()[-2000:]
+    time.sleep(1.5)
+    assert mx.delivered() == 1, "rate 1/1h let %d through" % mx.delivered()
+    relay.extra_lines.remove("destination held.example rate 1/1h")
+    relay.extra_lines.append("destination held.example rate 100/1s")
+    relay.write_config()
+    relay.cli("reload")
+    assert wait_for(lambda: mx.delivered() >= 6, 15), (mx.delivered(), relay.log()[-2000:])
+    assert sorted(mx.subjects) == sorted("held %d" % i for i in range(6))
+
+
 def test_restart_with_20000_queued_recipients(world):
     """20,000 recipients wait for a dead MX; the relay restarts, the MX comes
     back: start-up is quick, memory stays bounded, every recipient arrives

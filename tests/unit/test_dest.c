@@ -126,6 +126,18 @@ main(void)
 	T_OK(dest_ctl_wait(&c, t) == -1 || dest_ctl_wait(&c, t) == 1000000,
 	    "and the new rate spaces them a second apart");
 
+	/* a reload lifts a slow rate: the next start is due by the new one */
+	dest_ctl_init(&c, 1, 1, 3600);
+	dest_ctl_start(&c, t);
+	dest_ctl_finish(&c, DEST_REACHED, now, backoff, NULL);
+	T_OK(dest_ctl_wait(&c, t + 1000) > 3000000000LL, "1/1h: the next start is an hour away");
+	dest_ctl_set_limits(&c, 20, 10, 1);
+	T_OK(dest_ctl_wait(&c, t + 1000) == 99000, "10/1s: 0.1 s after the last start (%lld)",
+	    (long long)dest_ctl_wait(&c, t + 1000));
+	T_OK(c.window == DEST_INITIAL_WINDOW, "a raised limit opens the window of a new destination");
+	dest_ctl_set_limits(&c, 20, 0, 0);
+	T_OK(dest_ctl_wait(&c, t + 1000) == 0, "no rate: at once");
+
 	/* which replies ask for less */
 	T_OK(smtp_reply_throttling(421, "4.7.0", "Try again later, closing connection"), "421");
 	T_OK(smtp_reply_throttling(451, "4.7.1", "Too many concurrent SMTP connections"),
