@@ -29,6 +29,7 @@
 #include "doctor/doctor.h"
 #include "doctor/report.h"
 #include "lib/i18n.h"
+#include "lib/strbuf.h"
 #include "lib/util.h"
 
 #define REFRESH_WAIT_MS 120000	/* how long --refresh waits for the daemon */
@@ -96,52 +97,15 @@ norm_domain(const char *d, char *out, size_t outsz)
 
 /* --- output --- */
 
-/*
- * utf8_len - the length of the well-formed UTF-8 sequence (RFC 3629: no
- * overlong forms, no surrogates, at most U+10FFFF) of two or more bytes
- * at s; 0 when there is none.
- */
-static size_t
-utf8_len(const unsigned char *s)
-{
-	size_t n = s[0] >= 0xc2 && s[0] <= 0xdf ? 2 : s[0] >= 0xe0 && s[0] <= 0xef ? 3 :
-	    s[0] >= 0xf0 && s[0] <= 0xf4 ? 4 : 0;
-	unsigned char lo = 0x80, hi = 0xbf;
-
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	for (size_t i = 1; i < n; i++, lo = 0x80, hi = 0xbf)
-		if (s[i] < lo || s[i] > hi)
-			return 0;
-	return n;
-}
-
-/* json_string - s as a JSON string: UTF-8 (a translation) passes, other bytes are escaped. */
+/* json_string - s as a JSON string (UTF-8, a translation, passes). */
 static void
 json_string(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)s;
-	size_t n;
+	struct strbuf b = { 0 };
 
-	fputc('"', f);
-	while (*p) {
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p++);
-		else if (*p >= 0x20 && *p < 0x7f)
-			fputc(*p++, f);
-		else if ((n = utf8_len(p)) > 0) {
-			fwrite(p, 1, n, f);
-			p += n;
-		} else
-			fprintf(f, "\\u%04x", *p++);
-	}
-	fputc('"', f);
+	strbuf_json(&b, s);
+	fputs(b.p, f);
+	strbuf_free(&b);
 }
 
 static void

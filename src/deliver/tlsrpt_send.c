@@ -491,7 +491,7 @@ rpt_record(const char *const *txt, size_t n, struct tlsrpt_rua *rua)
 			found++;
 			which = i;
 		}
-	return found == 1 ? tlsrpt_txt_parse(txt[which], rua) : -1;
+	return found == 1 ? tlsrpt_txt_parse(txt[which], rua, NULL) : -1;
 }
 
 static void

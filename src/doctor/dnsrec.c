@@ -1,8 +1,9 @@
 /*
- * dnsrec.c - tag=value records from DNS (DMARC, DKIM keys, MTA-STS,
- * TLS-RPT) and the organizational domain. Pure: one tag-list scanner
- * (RFC 6376 section 3.2, which RFC 7489, 8461 and 8460 share in substance)
- * under four small record grammars. What is wrong with a record is said
+ * dnsrec.c - tag=value records from DNS (DMARC, DKIM keys) and the
+ * organizational domain. Pure: one tag-list scanner (RFC 6376 section
+ * 3.2, which RFC 7489 shares in substance) under two small record
+ * grammars. (MTA-STS and TLS-RPT records: lib/tlsrec.c, which delivery
+ * uses too.) What is wrong with a record is said
  * for people, through gettext (English unless the program set a locale).
  */
 #include <ctype.h>
@@ -114,19 +115,6 @@ val_is(const struct tag *t, const char *v)
 	return t->vlen == strlen(v) && strncasecmp(t->val, v, t->vlen) == 0;
 }
 
-/* first_tag_is - whether the record's first tag is name=value exactly. */
-static bool
-first_tag_is(const char *txt, size_t len, const char *name, const char *value)
-{
-	struct tag t[TAGS_MAX];
-	char err[8];
-
-	if (len > DNSREC_MAX || tags_split(txt, len, t, err, sizeof(err)) < 1)
-		return false;
-	return is_tag(&t[0], name) && t[0].vlen == strlen(value) &&
-	    strncmp(t[0].val, value, t[0].vlen) == 0;
-}
-
 /* prefix_is - a cheap check that txt starts with "v=" value before a ';', WSP or the end. */
 static bool
 prefix_is(const char *txt, size_t len, const char *value)
@@ -145,18 +133,6 @@ bool
 dmarc_is_record(const char *txt, size_t len)
 {
 	return prefix_is(txt, len, "DMARC1");
-}
-
-bool
-mtasts_is_record(const char *txt, size_t len)
-{
-	return prefix_is(txt, len, "STSv1");
-}
-
-bool
-tlsrpt_is_record(const char *txt, size_t len)
-{
-	return prefix_is(txt, len, "TLSRPTv1");
 }
 
 const char *
@@ -351,57 +327,6 @@ dkim_keyrec_parse(const char *txt, size_t len, struct dkim_keyrec *out, char *er
 	if (!have_p)
 		return derr(err, errsz, _("the record has no p= tag (the public key)"));
 	return 0;
-}
-
-int
-mtasts_parse(const char *txt, size_t len, char *id, size_t idsz, char *err, size_t errsz)
-{
-	struct tag t[TAGS_MAX];
-	int n, i;
-	size_t k;
-
-	if (len > DNSREC_MAX)
-		return derr(err, errsz, _("the record is longer than %d bytes"), DNSREC_MAX);
-	if ((n = tags_split(txt, len, t, err, errsz)) == -1)
-		return -1;
-	if (n == 0 || !first_tag_is(txt, len, "v", "STSv1"))
-		return derr(err, errsz, _("the record does not start with v=STSv1"));
-	for (i = 1; i < n; i++) {
-		if (!is_tag(&t[i], "id"))
-			continue;
-		for (k = 0; k < t[i].vlen && isalnum((unsigned char)t[i].val[k]); k++)
-			;
-		if (t[i].vlen == 0 || t[i].vlen > 32 || k != t[i].vlen)
-			return derr(err, errsz, _("id=%.*s is not 1 to 32 letters and digits"),
-			    (int)t[i].vlen, t[i].val);
-		snprintf(id, idsz, "%.*s", (int)t[i].vlen, t[i].val);
-		return 0;
-	}
-	return derr(err, errsz, _("the record has no id= tag"));
-}
-
-int
-tlsrpt_parse(const char *txt, size_t len, char *err, size_t errsz)
-{
-	static const char *const schemes[] = { "mailto:", "https:", NULL };
-	struct tag t[TAGS_MAX];
-	size_t nuri;
-	int n, i;
-
-	if (len > DNSREC_MAX)
-		return derr(err, errsz, _("the record is longer than %d bytes"), DNSREC_MAX);
-	if ((n = tags_split(txt, len, t, err, errsz)) == -1)
-		return -1;
-	if (n == 0 || !first_tag_is(txt, len, "v", "TLSRPTv1"))
-		return derr(err, errsz, _("the record does not start with v=TLSRPTv1"));
-	for (i = 1; i < n; i++) {
-		if (!is_tag(&t[i], "rua"))
-			continue;
-		if (parse_uris(&t[i], schemes, NULL, &nuri, err, errsz) == -1)
-			return -1;
-		return (int)nuri;
-	}
-	return derr(err, errsz, _("the record has no rua= tag (where reports go)"));
 }
 
 /* psl_has - whether a line of the list is exactly rule (prefix, then name[0..n)). */

@@ -1,8 +1,7 @@
 /*
  * dnsrec.h - pure parsers of the TXT records the doctor reads besides SPF:
- * DMARC (RFC 7489), DKIM keys (RFC 6376 section 3.6.1, RFC 8463), MTA-STS
- * (RFC 8461 section 3.1) and TLS-RPT (RFC 8460 section 3), all tag=value
- * lists; and the organizational domain of a name from the Public Suffix
+ * DMARC (RFC 7489) and DKIM keys (RFC 6376 section 3.6.1, RFC 8463), both
+ * tag=value lists; and the organizational domain of a name from the Public Suffix
  * List (RFC 7489 section 3.2).
  *
  * Input is the record as DNS gave it (any bytes, a length); nothing is
@@ -52,16 +51,6 @@ struct dkim_keyrec {
 /* dkim_keyrec_parse - a DKIM key record (v=DKIM1 optional, first if given); 0 or -1 with err. */
 int dkim_keyrec_parse(const char *txt, size_t len, struct dkim_keyrec *out, char *err,
     size_t errsz);
-
-/* mtasts_is_record, tlsrpt_is_record - whether txt starts with "v=STSv1" / "v=TLSRPTv1". */
-bool mtasts_is_record(const char *txt, size_t len);
-bool tlsrpt_is_record(const char *txt, size_t len);
-
-/* mtasts_parse - "v=STSv1; id=..." (id 1 to 32 letters and digits); 0 or -1 with err. */
-int mtasts_parse(const char *txt, size_t len, char *id, size_t idsz, char *err, size_t errsz);
-
-/* tlsrpt_parse - "v=TLSRPTv1; rua=..." (mailto: or https: URIs); the number of URIs, or -1 with err. */
-int tlsrpt_parse(const char *txt, size_t len, char *err, size_t errsz);
 
 /*
  * org_domain - the organizational domain of domain (lower case, no final

@@ -24,6 +24,7 @@
 #include "doctor/dnsrec.h"
 #include "doctor/doctor.h"
 #include "lib/i18n.h"
+#include "lib/tlsrec.h"
 #include "lib/util.h"
 
 #define PSL_PATH "/usr/share/publicsuffix/public_suffix_list.dat"
@@ -1095,10 +1096,37 @@ check_mx(struct doctor_env *env, struct doctor_report *r)
 }
 
 /* policy_txt - the one record at name for which is_rec holds: 1, 0 none, -1 temp, -2 several. */
+/* tlsrec_why - what is wrong with an MTA-STS or TLS-RPT record, for people. */
+static const char *
+tlsrec_why(enum tlsrec_error why, const char *version)
+{
+	switch (why) {
+	case TLSREC_VERSION:
+		return strcmp(version, "v=STSv1") == 0 ? _("the record does not start with v=STSv1") :
+		    _("the record does not start with v=TLSRPTv1");
+	case TLSREC_SYNTAX:
+		return _("a field is not name=value, or two fields are not separated by ';'");
+	case TLSREC_ID:
+		return _("id= is not 1 to 32 letters and digits");
+	case TLSREC_NO_ID:
+		return _("the record has no id= tag");
+	case TLSREC_RUA:
+		return _("rua= has an empty entry");
+	case TLSREC_NO_RUA:
+		return _("the record has no rua= tag (where reports go)");
+	case TLSREC_RUA_UNUSABLE:
+		return _("rua= names no valid mailto: address and no https: URL");
+	case TLSREC_OK:
+		break;
+	}
+	return "?";
+}
+
 static int
 policy_txt(struct doctor_env *env, struct doctor_report *r, const char *name,
-    bool (*is_rec)(const char *, size_t), char *out, size_t outsz)
+    bool (*is_rec)(const char *), char *out, size_t outsz)
 {
+	char one[DNSREC_MAX + 1];
 	size_t len, i;
 	const char *txt;
 	int found = 0;
@@ -1108,10 +1136,13 @@ policy_txt(struct doctor_env *env, struct doctor_report *r, const char *name,
 		return -1;
 	for (i = 0; st == DNS_OK && i < env->ans->n; i++) {
 		txt = dns_answer_data(env->ans, i, &len);
-		if (!is_rec(txt, len))
-			continue;
-		if (found++ == 0)
+		if (found > 0) {
+			snprintf(one, sizeof(one), "%.*s", (int)(len < sizeof(one) ? len : sizeof(one) - 1), txt);
+			found += is_rec(one);
+		} else {
 			snprintf(out, outsz, "%.*s", (int)(len < outsz ? len : outsz - 1), txt);
+			found += is_rec(out);
+		}
 	}
 	return found > 1 ? -2 : found;
 }
@@ -1119,13 +1150,14 @@ policy_txt(struct doctor_env *env, struct doctor_report *r, const char *name,
 static void
 check_mtasts(struct doctor_env *env, struct doctor_report *r)
 {
-	char name[DNS_NAME_MAX + 16], text[DNSREC_MAX + 1], id[40], err[300];
+	char name[DNS_NAME_MAX + 16], text[DNSREC_MAX + 1], id[STS_ID_MAX + 1];
 	char line[DNS_NAME_MAX + 64];
 	struct doctor_check *c;
+	enum tlsrec_error why;
 	int got;
 
 	snprintf(name, sizeof(name), "_mta-sts.%s", r->domain);
-	got = policy_txt(env, r, name, mtasts_is_record, text, sizeof(text));
+	got = policy_txt(env, r, name, sts_txt_is_sts, text, sizeof(text));
 	if (got == -1)
 		/* TRANSLATORS: the record's DNS name, then the resolver's reason (English). */
 		doctor_add(r, AREA_MTASTS, DOCTOR_WARN, _("The MTA-STS record %s could not be"
@@ -1139,10 +1171,10 @@ check_mtasts(struct doctor_env *env, struct doctor_report *r)
 		zone_txt(name, "v=STSv1; id=20240101T000000", line, sizeof(line));
 		/* TRANSLATORS: %s is the record to keep (a zone-file line). */
 		snprintf(c->fix, sizeof(c->fix), _("Keep one: %s"), line);
-	} else if (mtasts_parse(text, strlen(text), id, sizeof(id), err, sizeof(err)) == -1) {
+	} else if (sts_txt_parse(text, id, &why) == -1) {
 		/* TRANSLATORS: the record's DNS name, then what is wrong with it. */
 		c = doctor_add(r, AREA_MTASTS, DOCTOR_FAIL, _("The MTA-STS record %s is malformed:"
-		    " %s."), name, err);
+		    " %s."), name, tlsrec_why(why, "v=STSv1"));
 		zone_txt(name, "v=STSv1; id=20240101T000000", line, sizeof(line));
 		/* TRANSLATORS: %s is the record to publish (a zone-file line). */
 		snprintf(c->fix, sizeof(c->fix), _("%s (change id= whenever the policy file"
@@ -1156,13 +1188,16 @@ check_mtasts(struct doctor_env *env, struct doctor_report *r)
 static void
 check_tlsrpt(struct doctor_env *env, struct doctor_report *r)
 {
-	char name[DNS_NAME_MAX + 16], text[DNSREC_MAX + 1], err[300];
+	char name[DNS_NAME_MAX + 16], text[DNSREC_MAX + 1];
 	struct doctor_check *c;
-	int got, n = 0;
+	struct tlsrpt_rua rua;
+	enum tlsrec_error why = TLSREC_OK;
+	int got, n;
 
 	snprintf(name, sizeof(name), "_smtp._tls.%s", r->domain);
-	got = policy_txt(env, r, name, tlsrpt_is_record, text, sizeof(text));
-	if (got == 1 && (n = tlsrpt_parse(text, strlen(text), err, sizeof(err))) > 0) {
+	got = policy_txt(env, r, name, tlsrpt_txt_is_rpt, text, sizeof(text));
+	if (got == 1 && tlsrpt_txt_parse(text, &rua, &why) == 0) {
+		n = (int)rua.n;
 		/* TRANSLATORS: the record's DNS name, the number of addresses in its rua=. */
 		doctor_add(r, AREA_TLSRPT, DOCTOR_PASS, ngettext("The TLS-RPT record %s is valid"
 		    " (%d report address).", "The TLS-RPT record %s is valid (%d report"
@@ -1186,7 +1221,7 @@ check_tlsrpt(struct doctor_env *env, struct doctor_report *r)
 	else
 		/* TRANSLATORS: the record's DNS name, then what is wrong with it. */
 		c = doctor_add(r, AREA_TLSRPT, DOCTOR_FAIL, _("The TLS-RPT record %s is malformed:"
-		    " %s."), name, err);
+		    " %s."), name, tlsrec_why(why, "v=TLSRPTv1"));
 	snprintf(text, sizeof(text), "v=TLSRPTv1; rua=mailto:postmaster@%s", r->domain);
 	zone_txt(name, text, c->fix, sizeof(c->fix));	/* the record alone: data */
 }

@@ -9,6 +9,7 @@
 
 #include "home/report.h"
 #include "lib/i18n.h"
+#include "lib/strbuf.h"
 #include "lib/util.h"
 
 static char *vformat(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
@@ -189,26 +190,19 @@ report_print(const struct report *rep, FILE *out)
 		fprintf(out, "\n%s\n  %s\n", _("Next, configure your home mail server:"), rep->next);
 }
 
-/* json_str - s as a JSON string; UTF-8 passes, control characters are escaped. */
+/* json_str - s as a JSON string, or null. */
 static void
 json_str(FILE *out, const char *s)
 {
+	struct strbuf b = { 0 };
+
 	if (s == NULL) {
 		fputs("null", out);
 		return;
 	}
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(out, "\\%c", c);
-		else if (c < 0x20 || c == 0x7f)
-			fprintf(out, "\\u%04x", c);
-		else
-			fputc(c, out);
-	}
-	fputc('"', out);
+	strbuf_json(&b, s);
+	fputs(b.p, out);
+	strbuf_free(&b);
 }
 
 static void

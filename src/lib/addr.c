@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/addr.h"
+#include "lib/utf8.h"
 
 #define LABEL_MAX 63
 
@@ -43,36 +44,6 @@ static bool
 is_qtext(unsigned char c)
 {
 	return c >= 32 && c <= 126 && c != '"' && c != '\\';
-}
-
-/*
- * utf8_seq - length of the well-formed UTF-8 sequence of 2 to 4 bytes at
- * s[0..len) (RFC 3629: no overlong forms, no surrogates, at most U+10FFFF),
- * or 0.
- */
-static size_t
-utf8_seq(const unsigned char *s, size_t len)
-{
-	unsigned char lo = 0x80, hi = 0xbf;
-	size_t n, i;
-
-	if (len == 0 || s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (s[0] == 0xe0)
-		lo = 0xa0;
-	else if (s[0] == 0xed)
-		hi = 0x9f;
-	else if (s[0] == 0xf0)
-		lo = 0x90;
-	else if (s[0] == 0xf4)
-		hi = 0x8f;
-	if (len < n || s[1] < lo || s[1] > hi)
-		return 0;
-	for (i = 2; i < n; i++)
-		if (s[i] < 0x80 || s[i] > 0xbf)
-			return 0;
-	return n;
 }
 
 /*
@@ -294,19 +265,4 @@ addr_equal(const char *a, const char *b)
 		if (to_lower((unsigned char)*a) != to_lower((unsigned char)*b))
 			return false;
 	return *a == *b;
-}
-
-bool
-addr_utf8_valid(const char *s, size_t len)
-{
-	size_t i = 0, n;
-
-	while (i < len) {
-		if ((unsigned char)s[i] < 0x80)
-			n = 1;
-		else if ((n = utf8_seq((const unsigned char *)s + i, len - i)) == 0)
-			return false;
-		i += n;
-	}
-	return true;
 }

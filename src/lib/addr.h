@@ -49,7 +49,4 @@ const char *addr_domain(const char *mailbox);
  */
 bool addr_equal(const char *a, const char *b);
 
-/* addr_utf8_valid - whether s[0..len) is well-formed UTF-8. */
-bool addr_utf8_valid(const char *s, size_t len);
-
 #endif

@@ -1,5 +1,5 @@
 /*
- * sts.c - MTA-STS TXT records, policy files and MX patterns (RFC 8461).
+ * sts.c - MTA-STS policy files and MX patterns (RFC 8461).
  * Pure: parsing walks the bytes once; anything outside the grammar makes
  * the record or policy invalid, and then the domain has no policy.
  */
@@ -20,100 +20,13 @@ sts_mode_name(enum sts_mode m)
 	return mode_names[m];
 }
 
+/* --- the policy file --- */
+
 static bool
 is_wsp(char c)
 {
 	return c == ' ' || c == '\t';
 }
-
-bool
-sts_txt_is_sts(const char *txt)
-{
-	return strncmp(txt, "v=STSv1", 7) == 0 &&
-	    (txt[7] == ';' || txt[7] == '\0' || is_wsp(txt[7]));
-}
-
-/* ext_name - RFC 8461 3.1 sts-ext-name: (ALPHA / DIGIT) *31(ALPHA / DIGIT / "_" / "-" / "."). */
-static bool
-ext_name(const char *s, size_t n)
-{
-	if (n == 0 || n > 32 || !isalnum((unsigned char)s[0]))
-		return false;
-	for (size_t i = 1; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
-			return false;
-	return true;
-}
-
-/* ext_value - sts-ext-value: 1*(%x21-3A / %x3C / %x3E-7E). */
-static bool
-ext_value(const char *s, size_t n)
-{
-	if (n == 0)
-		return false;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)s[i];
-
-		if (c < 0x21 || c > 0x7e || c == ';' || c == '=')
-			return false;
-	}
-	return true;
-}
-
-/* txt_field - one "name=value" field; the id goes to id. -1 when malformed. */
-static int
-txt_field(const char *f, size_t n, char id[STS_ID_MAX + 1], bool *have_id)
-{
-	const char *eq = memchr(f, '=', n);
-	size_t nl, vl;
-
-	if (eq == NULL)
-		return -1;
-	nl = (size_t)(eq - f);
-	vl = n - nl - 1;
-	if (nl == 2 && memcmp(f, "id", 2) == 0) {
-		if (vl == 0 || vl > STS_ID_MAX)
-			return -1;
-		for (size_t i = 0; i < vl; i++)
-			if (!isalnum((unsigned char)eq[1 + i]))
-				return -1;
-		if (!*have_id) {
-			memcpy(id, eq + 1, vl);
-			id[vl] = '\0';
-			*have_id = true;
-		}
-		return 0;
-	}
-	return ext_name(f, nl) && ext_value(eq + 1, vl) ? 0 : -1;
-}
-
-int
-sts_txt_parse(const char *txt, char id[STS_ID_MAX + 1])
-{
-	const char *p, *end;
-	bool have_id = false, delim;
-
-	if (!sts_txt_is_sts(txt))
-		return -1;
-	p = txt + 7;
-	for (;;) {
-		delim = false;
-		while (is_wsp(*p) || (*p == ';' && !delim))
-			delim |= *p++ == ';';
-		if (*p == '\0')
-			break;
-		if (!delim)
-			return -1;	/* fields are separated by ';' */
-		for (end = p; *end && *end != ';' && !is_wsp(*end); end++)
-			;
-		if (txt_field(p, (size_t)(end - p), id, &have_id) == -1)
-			return -1;
-		p = end;
-	}
-	return have_id ? 0 : -1;
-}
-
-/* --- the policy file --- */
 
 struct seen {
 	bool version, mode, max_age;

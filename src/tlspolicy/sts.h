@@ -1,6 +1,6 @@
 /*
- * sts.h - MTA-STS (RFC 8461) pure cores: the _mta-sts TXT record, the
- * policy file, and whether an MX host matches a policy's mx patterns.
+ * sts.h - MTA-STS (RFC 8461) pure cores: the policy file, and whether an
+ * MX host matches a policy's mx patterns (the TXT record: lib/tlsrec.h).
  *
  * No I/O, no globals, no allocation. Every input is hostile: it comes from
  * DNS or from a web server the recipient domain controls.
@@ -12,7 +12,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define STS_ID_MAX 32			/* id= is 1 to 32 letters and digits */
+#include "lib/tlsrec.h"	/* the _mta-sts TXT record */
+
 #define STS_MAX_MX 32			/* mx patterns kept per policy */
 #define STS_POLICY_MAX (64 * 1024)	/* a longer policy file is refused */
 #define STS_MAX_AGE_MAX 31557600	/* RFC 8461 3.2: about a year */
@@ -28,19 +29,6 @@ struct sts_policy {
 
 /* sts_mode_name - "none", "testing", "enforce". */
 const char *sts_mode_name(enum sts_mode m);
-
-/*
- * sts_txt_is_sts - whether a TXT record claims to be MTA-STS (starts with
- * "v=STSv1" then ';', blank or the end); the others are ignored (3.1).
- */
-bool sts_txt_is_sts(const char *txt);
-
-/*
- * sts_txt_parse - an MTA-STS TXT record (RFC 8461 3.1): "v=STSv1; id=ID;"
- * with optional extension fields. Copies the id into id. 0, or -1 when
- * it does not follow the grammar or has no id.
- */
-int sts_txt_parse(const char *txt, char id[STS_ID_MAX + 1]);
 
 /*
  * sts_policy_parse - a policy file (RFC 8461 3.2): "key: value" lines

@@ -432,7 +432,7 @@ sts_record(const char *const *txt, size_t n, char id[STS_ID_MAX + 1])
 		}
 	if (found != 1)
 		return -1;	/* RFC 8461 3.1: not exactly one: no policy */
-	return sts_txt_parse(txt[which], id);
+	return sts_txt_parse(txt[which], id, NULL);
 }
 
 static void

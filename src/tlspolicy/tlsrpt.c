@@ -1,208 +1,21 @@
 /*
- * tlsrpt.c - TLS-RPT TXT records, JSON reports and report messages
- * (RFC 8460). Pure. Text is built in a growing buffer; every string that
- * came from outside is escaped for JSON (anything but printable ASCII
- * becomes \u00XX), and header fields hold only names we validated.
+ * tlsrpt.c - TLS-RPT JSON reports and report messages (RFC 8460). Pure.
+ * Text is built in a strbuf; every string that came from outside is
+ * escaped for JSON by strbuf_json(), and header fields hold only names we
+ * validated.
  */
 #include <ctype.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <time.h>
 
-#include "lib/addr.h"
+#include "lib/strbuf.h"
 #include "tlspolicy/tlsrpt.h"
 
-struct buf {
-	char *p;
-	size_t len, cap;
-};
-
-static void
-put(struct buf *b, const char *s, size_t n)
-{
-	if (b->len + n + 1 > b->cap) {
-		b->cap = (b->len + n + 1) * 2;
-		if ((b->p = realloc(b->p, b->cap)) == NULL)
-			abort();	/* as the x* allocators: out of memory is fatal */
-	}
-	memcpy(b->p + b->len, s, n);
-	b->len += n;
-	b->p[b->len] = '\0';
-}
-
-static void puts_(struct buf *b, const char *s) { put(b, s, strlen(s)); }
-
-static void putf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void
-putf(struct buf *b, const char *fmt, ...)
-{
-	char line[512];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	if (n > 0)
-		put(b, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
-}
-
-/* --- the TXT record --- */
-
-static bool
-is_wsp(char c)
-{
-	return c == ' ' || c == '\t';
-}
-
-bool
-tlsrpt_txt_is_rpt(const char *txt)
-{
-	return strncmp(txt, "v=TLSRPTv1", 10) == 0 &&
-	    (txt[10] == ';' || txt[10] == '\0' || is_wsp(txt[10]));
-}
-
-static int
-hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = (char)tolower((unsigned char)c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
-/* mailto - "mailto:addr[?hfields]" (RFC 6068): the decoded address into out. */
-static int
-mailto(const char *u, size_t n, char *out, size_t outsz)
-{
-	char dec[TLSRPT_URI_MAX];
-	size_t i, o = 0;
-	int h, l;
-
-	for (i = 7; i < n && u[i] != '?'; i++) {
-		if (o + 1 >= sizeof(dec))
-			return -1;
-		if (u[i] != '%') {
-			dec[o++] = u[i];
-			continue;
-		}
-		if (i + 2 >= n || (h = hexval(u[i + 1])) < 0 || (l = hexval(u[i + 2])) < 0 ||
-		    h * 16 + l == 0)
-			return -1;
-		dec[o++] = (char)(h * 16 + l);
-		i += 2;
-	}
-	return addr_parse_mailbox(dec, o, 0, out, outsz);
-}
-
-/* https_uri - printable ASCII, no blanks, "https://" and a host. */
-static bool
-https_uri(const char *u, size_t n)
-{
-	if (n <= 8 || n >= TLSRPT_URI_MAX || strncasecmp(u, "https://", 8) != 0)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)u[i] <= 0x20 || (unsigned char)u[i] >= 0x7f)
-			return false;
-	return u[8] != '/';
-}
-
-/* rua - the URIs of a rua= value, comma-separated. */
-static int
-rua(const char *v, size_t n, struct tlsrpt_rua *out)
-{
-	size_t i = 0, s, e;
-	bool more = true;
-
-	while (more) {
-		while (i < n && is_wsp(v[i]))
-			i++;
-		for (s = i; i < n && v[i] != ','; i++)
-			;
-		for (e = i; e > s && is_wsp(v[e - 1]); e--)
-			;
-		more = i < n;	/* a comma: another URI follows */
-		i++;
-		if (e == s)
-			return -1;
-		if (out->n == TLSRPT_MAX_RUA)
-			continue;
-		if (e - s > 7 && strncasecmp(v + s, "mailto:", 7) == 0) {
-			if (mailto(v + s, e - s, out->to[out->n].uri, TLSRPT_URI_MAX) == 0)
-				out->to[out->n++].https = false;
-		} else if (https_uri(v + s, e - s)) {
-			memcpy(out->to[out->n].uri, v + s, e - s);
-			out->to[out->n].uri[e - s] = '\0';
-			out->to[out->n++].https = true;
-		}
-	}
-	return 0;
-}
-
-/* field - "name=value": rua, or an extension (RFC 8460 3 grammar). */
-static int
-field(const char *f, size_t n, struct tlsrpt_rua *out, bool *have_rua)
-{
-	const char *eq = memchr(f, '=', n);
-	size_t nl;
-
-	if (eq == NULL || eq == f)
-		return -1;
-	nl = (size_t)(eq - f);
-	if (nl == 3 && memcmp(f, "rua", 3) == 0) {
-		if (*have_rua)
-			return 0;	/* the first rua counts */
-		*have_rua = true;
-		return rua(eq + 1, n - nl - 1, out);
-	}
-	if (nl > 32 || !isalnum((unsigned char)f[0]))
-		return -1;
-	for (size_t i = 0; i < nl; i++)
-		if (!isalnum((unsigned char)f[i]) && f[i] != '_' && f[i] != '-' && f[i] != '.')
-			return -1;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = (unsigned char)f[i];
-
-		if (c < 0x21 || c > 0x7e || c == ';' || (c == '=' && f + i != eq))
-			return -1;
-	}
-	return 0;
-}
-
-int
-tlsrpt_txt_parse(const char *txt, struct tlsrpt_rua *out)
-{
-	const char *p, *end;
-	bool have_rua = false, delim;
-
-	memset(out, 0, sizeof(*out));
-	if (!tlsrpt_txt_is_rpt(txt))
-		return -1;
-	p = txt + 10;
-	for (;;) {
-		delim = false;
-		while (is_wsp(*p) || (*p == ';' && !delim))
-			delim |= *p++ == ';';
-		if (*p == '\0')
-			break;
-		if (!delim)
-			return -1;
-		/* a field runs to the next ';' (rua values hold blanks around commas) */
-		for (end = p; *end && *end != ';'; end++)
-			;
-		while (end > p && is_wsp(end[-1]))
-			end--;
-		if (field(p, (size_t)(end - p), out, &have_rua) == -1)
-			return -1;
-		p = end;
-	}
-	return have_rua && out->n > 0 ? 0 : -1;
-}
+/* --- where reports go --- */
 
 int
 tlsrpt_url_split(const char *url, char *host, size_t hostsz, unsigned *port, char *path,
@@ -238,38 +51,16 @@ tlsrpt_url_split(const char *url, char *host, size_t hostsz, unsigned *port, cha
 
 /* --- JSON --- */
 
-static void
-json_str(struct buf *b, const char *s)
-{
-	char esc[8];
-
-	put(b, "\"", 1);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\') {
-			esc[0] = '\\';
-			esc[1] = (char)c;
-			put(b, esc, 2);
-		} else if (c < 0x20 || c >= 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", c);
-			put(b, esc, 6);
-		} else
-			put(b, (const char *)&c, 1);
-	}
-	put(b, "\"", 1);
-}
-
 /* json_lines - an array of the LF-separated lines of s. */
 static void
-json_lines(struct buf *b, const char *s)
+json_lines(struct strbuf *b, const char *s)
 {
 	char line[1024];
 	const char *nl;
 	bool first = true;
 	size_t n;
 
-	put(b, "[", 1);
+	strbuf_put(b, "[", 1);
 	while (*s) {
 		nl = strchr(s, '\n');
 		n = nl ? (size_t)(nl - s) : strlen(s);
@@ -278,12 +69,12 @@ json_lines(struct buf *b, const char *s)
 		memcpy(line, s, n);
 		line[n] = '\0';
 		if (!first)
-			put(b, ",", 1);
-		json_str(b, line);
+			strbuf_put(b, ",", 1);
+		strbuf_json(b, line);
 		first = false;
 		s = nl ? nl + 1 : s + strlen(s);
 	}
-	put(b, "]", 1);
+	strbuf_put(b, "]", 1);
 }
 
 static void
@@ -297,85 +88,84 @@ iso_time(int64_t t, char *out, size_t outsz)
 }
 
 static void
-json_failure(struct buf *b, const struct tlsrpt_failure *f)
+json_failure(struct strbuf *b, const struct tlsrpt_failure *f)
 {
-	puts_(b, "{\"result-type\":");
-	json_str(b, f->result);
+	strbuf_puts(b, "{\"result-type\":");
+	strbuf_json(b, f->result);
 	if (f->sending_ip[0]) {	/* none for a host skipped before connecting */
-		puts_(b, ",\"sending-mta-ip\":");
-		json_str(b, f->sending_ip);
+		strbuf_puts(b, ",\"sending-mta-ip\":");
+		strbuf_json(b, f->sending_ip);
 	}
-	puts_(b, ",\"receiving-mx-hostname\":");
-	json_str(b, f->mx);
+	strbuf_puts(b, ",\"receiving-mx-hostname\":");
+	strbuf_json(b, f->mx);
 	if (f->ip[0]) {
-		puts_(b, ",\"receiving-ip\":");
-		json_str(b, f->ip);
+		strbuf_puts(b, ",\"receiving-ip\":");
+		strbuf_json(b, f->ip);
 	}
-	putf(b, ",\"failed-session-count\":%" PRIu64, f->count);
+	strbuf_putf(b, ",\"failed-session-count\":%" PRIu64, f->count);
 	if (f->reason[0]) {
-		puts_(b, ",\"failure-reason-code\":");
-		json_str(b, f->reason);
+		strbuf_puts(b, ",\"failure-reason-code\":");
+		strbuf_json(b, f->reason);
 	}
-	puts_(b, "}");
+	strbuf_puts(b, "}");
 }
 
 static void
-json_policy(struct buf *b, const struct tlsrpt_policy *p)
+json_policy(struct strbuf *b, const struct tlsrpt_policy *p)
 {
-	puts_(b, "{\"policy\":{\"policy-type\":");
-	json_str(b, p->type);
-	puts_(b, ",\"policy-string\":");
+	strbuf_puts(b, "{\"policy\":{\"policy-type\":");
+	strbuf_json(b, p->type);
+	strbuf_puts(b, ",\"policy-string\":");
 	json_lines(b, p->strings);
-	puts_(b, ",\"policy-domain\":");
-	json_str(b, p->domain);
+	strbuf_puts(b, ",\"policy-domain\":");
+	strbuf_json(b, p->domain);
 	if (p->mx_hosts[0]) {
-		puts_(b, ",\"mx-host\":");
+		strbuf_puts(b, ",\"mx-host\":");
 		json_lines(b, p->mx_hosts);
 	}
-	putf(b, "},\"summary\":{\"total-successful-session-count\":%" PRIu64
+	strbuf_putf(b, "},\"summary\":{\"total-successful-session-count\":%" PRIu64
 	    ",\"total-failure-session-count\":%" PRIu64 "}", p->success, p->failure);
 	if (p->nfail > 0) {
-		puts_(b, ",\"failure-details\":[");
+		strbuf_puts(b, ",\"failure-details\":[");
 		for (size_t i = 0; i < p->nfail; i++) {
 			if (i > 0)
-				puts_(b, ",");
+				strbuf_puts(b, ",");
 			json_failure(b, &p->fail[i]);
 		}
-		puts_(b, "]");
+		strbuf_puts(b, "]");
 	}
-	puts_(b, "}");
+	strbuf_puts(b, "}");
 }
 
 char *
 tlsrpt_json(const struct tlsrpt_report *r, size_t *len)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	char start[32], end[32];
 
 	iso_time(r->start, start, sizeof(start));
 	iso_time(r->end, end, sizeof(end));
-	puts_(&b, "{\"organization-name\":");
-	json_str(&b, r->org);
-	putf(&b, ",\"date-range\":{\"start-datetime\":\"%s\",\"end-datetime\":\"%s\"}", start, end);
-	puts_(&b, ",\"contact-info\":");
-	json_str(&b, r->contact);
-	puts_(&b, ",\"report-id\":");
-	json_str(&b, r->id);
-	puts_(&b, ",\"policies\":[");
+	strbuf_puts(&b, "{\"organization-name\":");
+	strbuf_json(&b, r->org);
+	strbuf_putf(&b, ",\"date-range\":{\"start-datetime\":\"%s\",\"end-datetime\":\"%s\"}", start, end);
+	strbuf_puts(&b, ",\"contact-info\":");
+	strbuf_json(&b, r->contact);
+	strbuf_puts(&b, ",\"report-id\":");
+	strbuf_json(&b, r->id);
+	strbuf_puts(&b, ",\"policies\":[");
 	for (size_t i = 0; i < r->npol; i++) {
 		if (i > 0)
-			puts_(&b, ",");
+			strbuf_puts(&b, ",");
 		json_policy(&b, &r->pol[i]);
 	}
-	puts_(&b, "]}\n");
-	*len = b.len;
-	return b.p;
+	strbuf_puts(&b, "]}\n");
+	return strbuf_steal(&b, len);
 }
 
 /* --- the message --- */
 
 static void
-base64_lines(struct buf *b, const unsigned char *in, size_t n)
+base64_lines(struct strbuf *b, const unsigned char *in, size_t n)
 {
 	static const char tab[] =
 	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -390,14 +180,14 @@ base64_lines(struct buf *b, const unsigned char *in, size_t n)
 		out[1] = tab[v >> 12 & 63];
 		out[2] = i + 1 < n ? tab[v >> 6 & 63] : '=';
 		out[3] = i + 2 < n ? tab[v & 63] : '=';
-		put(b, out, 4);
+		strbuf_put(b, out, 4);
 		if ((col += 4) == 76) {
-			put(b, "\r\n", 2);
+			strbuf_put(b, "\r\n", 2);
 			col = 0;
 		}
 	}
 	if (col > 0)
-		put(b, "\r\n", 2);
+		strbuf_put(b, "\r\n", 2);
 }
 
 static void
@@ -417,31 +207,30 @@ date_header(int64_t t, char *out, size_t outsz)
 char *
 tlsrpt_mail(const struct tlsrpt_mail *m, size_t *len)
 {
-	struct buf b = { 0 };
+	struct strbuf b = { 0 };
 	char date[64], boundary[128];
 
 	date_header(m->now, date, sizeof(date));
 	snprintf(boundary, sizeof(boundary), "tlsrpt.%lld.%.60s", (long long)m->now, m->id);
-	putf(&b, "From: TLS reports <noreply-tlsrpt@%s>\r\n", m->hostname);
-	putf(&b, "To: <%s>\r\n", m->to);
-	putf(&b, "Date: %s\r\n", date);
-	putf(&b, "Subject: Report Domain: %s Submitter: %s Report-ID: <%s>\r\n", m->domain,
+	strbuf_putf(&b, "From: TLS reports <noreply-tlsrpt@%s>\r\n", m->hostname);
+	strbuf_putf(&b, "To: <%s>\r\n", m->to);
+	strbuf_putf(&b, "Date: %s\r\n", date);
+	strbuf_putf(&b, "Subject: Report Domain: %s Submitter: %s Report-ID: <%s>\r\n", m->domain,
 	    m->hostname, m->id);
-	putf(&b, "Message-ID: <%s>\r\n", m->id);
-	putf(&b, "TLS-Report-Domain: %s\r\nTLS-Report-Submitter: %s\r\n", m->domain, m->hostname);
-	puts_(&b, "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n");
-	putf(&b, "Content-Type: multipart/report; report-type=\"tlsrpt\";\r\n"
+	strbuf_putf(&b, "Message-ID: <%s>\r\n", m->id);
+	strbuf_putf(&b, "TLS-Report-Domain: %s\r\nTLS-Report-Submitter: %s\r\n", m->domain, m->hostname);
+	strbuf_puts(&b, "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n");
+	strbuf_putf(&b, "Content-Type: multipart/report; report-type=\"tlsrpt\";\r\n"
 	    "\tboundary=\"%s\"\r\n\r\nThis is a multipart message in MIME format.\r\n\r\n", boundary);
-	putf(&b, "--%s\r\nContent-Type: text/plain; charset=\"us-ascii\"\r\n"
+	strbuf_putf(&b, "--%s\r\nContent-Type: text/plain; charset=\"us-ascii\"\r\n"
 	    "Content-Transfer-Encoding: 7bit\r\n\r\n", boundary);
-	putf(&b, "This is an aggregate TLS report from %s for %s.\r\n\r\n", m->hostname,
+	strbuf_putf(&b, "This is an aggregate TLS report from %s for %s.\r\n\r\n", m->hostname,
 	    m->domain);
-	putf(&b, "--%s\r\nContent-Type: application/tlsrpt+gzip\r\n"
+	strbuf_putf(&b, "--%s\r\nContent-Type: application/tlsrpt+gzip\r\n"
 	    "Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment;\r\n"
 	    "\tfilename=\"%s!%s!%lld!%lld.json.gz\"\r\n\r\n", boundary, m->hostname, m->domain,
 	    (long long)m->start, (long long)m->end);
 	base64_lines(&b, m->gz, m->gzlen);
-	putf(&b, "\r\n--%s--\r\n", boundary);
-	*len = b.len;
-	return b.p;
+	strbuf_putf(&b, "\r\n--%s--\r\n", boundary);
+	return strbuf_steal(&b, len);
 }

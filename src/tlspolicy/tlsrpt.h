@@ -1,7 +1,7 @@
 /*
- * tlsrpt.h - SMTP TLS Reporting (RFC 8460) pure cores: the _smtp._tls TXT
- * record, the JSON aggregate report, and the report message (RFC 8460
- * section 5.3) around its gzip'd JSON.
+ * tlsrpt.h - SMTP TLS Reporting (RFC 8460) pure cores: the JSON aggregate
+ * report, the report message (RFC 8460 section 5.3) around its gzip'd JSON,
+ * and https rua URLs (the _smtp._tls TXT record: lib/tlsrec.h).
  *
  * No I/O, no globals; tlsrpt_json() and tlsrpt_mail() allocate their
  * result (malloc; they abort when out of memory) and the caller frees it.
@@ -13,8 +13,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TLSRPT_MAX_RUA 8
-#define TLSRPT_URI_MAX 1024
+#include "lib/tlsrec.h"	/* the _smtp._tls TXT record */
+
 
 /* RFC 8460 4.3 result types (and "success", our name for a good session). */
 #define TLSRPT_SUCCESS "success"
@@ -29,27 +29,6 @@
 #define TLSRPT_STS_FETCH_ERROR "sts-policy-fetch-error"
 #define TLSRPT_STS_INVALID "sts-policy-invalid"
 #define TLSRPT_STS_WEBPKI_INVALID "sts-webpki-invalid"
-
-/* Where reports go: mailto: addresses and https: URLs. */
-struct tlsrpt_rua {
-	struct {
-		bool https;			/* else mailto */
-		char uri[TLSRPT_URI_MAX];	/* the address (decoded), or the URL */
-	} to[TLSRPT_MAX_RUA];
-	size_t n;
-};
-
-/* tlsrpt_txt_is_rpt - whether a TXT record starts with "v=TLSRPTv1" (others are ignored). */
-bool tlsrpt_txt_is_rpt(const char *txt);
-
-/*
- * tlsrpt_txt_parse - a TLS-RPT TXT record (RFC 8460 3): "v=TLSRPTv1;
- * rua=URI[,URI...]" with optional extension fields. mailto: URIs yield
- * their (percent-decoded) address, which must be a valid mailbox; https:
- * URIs are kept as they are; other schemes are skipped. 0, or -1 when the
- * record does not follow the grammar or names no usable destination.
- */
-int tlsrpt_txt_parse(const char *txt, struct tlsrpt_rua *out);
 
 /*
  * tlsrpt_url_split - "https://HOST[:PORT][/PATH]" into host (a name of

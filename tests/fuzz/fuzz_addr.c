@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "lib/addr.h"
+#include "lib/utf8.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -26,7 +27,7 @@ check(const char *s, size_t len, unsigned flags)
 		abort();
 	if (!(flags & ADDR_ALLOW_UTF8) && !addr_is_ascii(out, len))
 		abort();
-	if (!addr_utf8_valid(out, len))
+	if (!utf8_valid(out, len))
 		abort();
 	if (!(flags & ADDR_ALLOW_UTF8) &&
 	    addr_parse_mailbox(s, len, ADDR_ALLOW_UTF8, again, sizeof(again)) != 0)
@@ -44,7 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	(void)addr_parse_mailbox(s, size, ADDR_ALLOW_UTF8, small, sizeof(small));
 	(void)addr_valid_domain(s, size, 0);
 	(void)addr_valid_domain(s, size, ADDR_ALLOW_UTF8);
-	(void)addr_utf8_valid(s, size);
+	(void)utf8_valid(s, size);
 	(void)addr_is_ascii(s, size);
 	return 0;
 }

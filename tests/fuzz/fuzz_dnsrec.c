@@ -1,6 +1,6 @@
 /*
  * fuzz_dnsrec.c - libFuzzer target for the DNS record parsers the doctor
- * uses: DMARC, DKIM key, MTA-STS and TLS-RPT records, the organizational
+ * uses: DMARC and DKIM key records, the organizational
  * domain (the input's first line as a list, the rest as a name), and the
  * decoders of TXT, A, AAAA, MX and PTR record data. Besides not crashing:
  * parsed fields stay within their bounds and decoded names are lower-case
@@ -20,7 +20,7 @@ fuzz_records(const char *s, size_t n)
 {
 	static struct dkim_keyrec k;
 	struct dmarc_record d;
-	char err[300], id[40];
+	char err[300];
 
 	if (dmarc_parse(s, n, &d, err, sizeof(err)) == 0 && (d.pct < 0 || d.pct > 100 ||
 	    (d.nrua > 0 && memchr(d.rua[0], 0, DNSREC_URI_MAX) == NULL)))
@@ -28,9 +28,6 @@ fuzz_records(const char *s, size_t n)
 	if (dkim_keyrec_parse(s, n, &k, err, sizeof(err)) == 0 && (k.plen >= sizeof(k.p) ||
 	    strlen(k.p) != k.plen || k.revoked != (k.plen == 0)))
 		abort();
-	if (mtasts_parse(s, n, id, sizeof(id), err, sizeof(err)) == 0 && strlen(id) > 32)
-		abort();
-	tlsrpt_parse(s, n, err, sizeof(err));
 	dmarc_is_record(s, n);
 	if (memchr(err, 0, sizeof(err)) == NULL)
 		abort();

@@ -24,7 +24,7 @@ check_txt(const uint8_t *data, size_t size)
 
 	memcpy(txt, data, n);
 	txt[n] = '\0';
-	if (sts_txt_parse(txt, id) != 0)
+	if (sts_txt_parse(txt, id, NULL) != 0)
 		return;
 	if (strlen(id) == 0 || strlen(id) > STS_ID_MAX || !sts_txt_is_sts(txt))
 		abort();

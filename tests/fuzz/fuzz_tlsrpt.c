@@ -95,7 +95,7 @@ check_rua(const char *txt)
 {
 	struct tlsrpt_rua r;
 
-	if (tlsrpt_txt_parse(txt, &r) != 0)
+	if (tlsrpt_txt_parse(txt, &r, NULL) != 0)
 		return;
 	if (r.n == 0 || r.n > TLSRPT_MAX_RUA)
 		abort();

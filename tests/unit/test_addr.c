@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "lib/addr.h"
+#include "lib/utf8.h"
 #include "t.h"
 
 #define U ADDR_ALLOW_UTF8
@@ -219,18 +220,18 @@ test_helpers(void)
 	T_OK(!addr_equal("\xc3\xa9@x", "\xc3\x89@x"), "non-ASCII exact");
 	T_OK(addr_equal("\xc3\xa9@X", "\xc3\xa9@x"), "non-ASCII same");
 
-	T_OK(addr_utf8_valid("", 0), "utf8 empty");
-	T_OK(addr_utf8_valid("plain", 5), "utf8 ascii");
-	T_OK(addr_utf8_valid("\xe6\x97\xa5\xe6\x9c\xac", 6), "utf8 cjk");
-	T_OK(addr_utf8_valid("\xf4\x8f\xbf\xbf", 4), "utf8 U+10FFFF");
-	T_OK(addr_utf8_valid("\xee\x80\x80", 3), "utf8 U+E000");
-	T_OK(!addr_utf8_valid("\xed\xbf\xbf", 3), "utf8 surrogate");
-	T_OK(!addr_utf8_valid("\xc1\xbf", 2), "utf8 overlong 2");
-	T_OK(!addr_utf8_valid("\xf0\x8f\xbf\xbf", 4), "utf8 overlong 4");
-	T_OK(!addr_utf8_valid("\xf5\x80\x80\x80", 4), "utf8 F5");
-	T_OK(!addr_utf8_valid("\xe6\x97", 2), "utf8 truncated");
-	T_OK(!addr_utf8_valid("\xe6\x97\xa5", 2), "utf8 len bounds");
-	T_OK(!addr_utf8_valid("\xe6\x41\xa5", 3), "utf8 bad continuation");
+	T_OK(utf8_valid("", 0), "utf8 empty");
+	T_OK(utf8_valid("plain", 5), "utf8 ascii");
+	T_OK(utf8_valid("\xe6\x97\xa5\xe6\x9c\xac", 6), "utf8 cjk");
+	T_OK(utf8_valid("\xf4\x8f\xbf\xbf", 4), "utf8 U+10FFFF");
+	T_OK(utf8_valid("\xee\x80\x80", 3), "utf8 U+E000");
+	T_OK(!utf8_valid("\xed\xbf\xbf", 3), "utf8 surrogate");
+	T_OK(!utf8_valid("\xc1\xbf", 2), "utf8 overlong 2");
+	T_OK(!utf8_valid("\xf0\x8f\xbf\xbf", 4), "utf8 overlong 4");
+	T_OK(!utf8_valid("\xf5\x80\x80\x80", 4), "utf8 F5");
+	T_OK(!utf8_valid("\xe6\x97", 2), "utf8 truncated");
+	T_OK(!utf8_valid("\xe6\x97\xa5", 2), "utf8 len bounds");
+	T_OK(!utf8_valid("\xe6\x41\xa5", 3), "utf8 bad continuation");
 
 	T_OK(addr_valid_domain("example.com", 11, 0), "valid domain");
 	T_OK(addr_valid_domain("[10.0.0.1]", 10, 0), "valid literal");

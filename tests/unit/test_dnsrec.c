@@ -78,29 +78,6 @@ test_dkim_key(void)
 	T_OK(dkim_keyrec_parse(S("v=DKIM1; p=AB$C"), &k, err, sizeof(err)) == -1, "p= not base64");
 }
 
-static void
-test_sts_tlsrpt(void)
-{
-	char id[40];
-
-	T_OK(mtasts_is_record(S("v=STSv1; id=1")), "MTA-STS recognised");
-	T_OK(mtasts_parse(S("v=STSv1; id=20160831085700Z;"), id, sizeof(id), err,
-	    sizeof(err)) == 0 && strcmp(id, "20160831085700Z") == 0, "MTA-STS id");
-	T_OK(mtasts_parse(S("v=STSv1"), id, sizeof(id), err, sizeof(err)) == -1, "no id: %s", err);
-	T_OK(mtasts_parse(S("v=STSv1; id=abc-def"), id, sizeof(id), err, sizeof(err)) == -1,
-	    "id with a hyphen: %s", err);
-	T_OK(mtasts_parse(S("v=STSv1; id=123456789012345678901234567890123"), id, sizeof(id),
-	    err, sizeof(err)) == -1, "id of 33");
-	T_OK(mtasts_parse(S("id=1; v=STSv1"), id, sizeof(id), err, sizeof(err)) == -1,
-	    "v= not first");
-	T_OK(tlsrpt_is_record(S("v=TLSRPTv1;rua=mailto:a@b.example")), "TLS-RPT recognised");
-	T_OK(tlsrpt_parse(S("v=TLSRPTv1; rua=mailto:tls@example.jp,https://r.example/x"), err,
-	    sizeof(err)) == 2, "TLS-RPT with two URIs");
-	T_OK(tlsrpt_parse(S("v=TLSRPTv1"), err, sizeof(err)) == -1, "no rua: %s", err);
-	T_OK(tlsrpt_parse(S("v=TLSRPTv1; rua=ftp://x.example"), err, sizeof(err)) == -1,
-	    "ftp: %s", err);
-}
-
 static const char psl[] =
     "// comment\n"
     "jp\n"
@@ -185,7 +162,6 @@ main(void)
 {
 	test_dmarc();
 	test_dkim_key();
-	test_sts_tlsrpt();
 	test_org_domain();
 	test_wire();
 	return t_done();

@@ -1,36 +1,8 @@
 /*
- * test_sts.c - MTA-STS TXT records, policy files and MX patterns (RFC 8461).
+ * test_sts.c - MTA-STS policy files and MX patterns (RFC 8461).
  */
 #include "tlspolicy/sts.h"
 #include "t.h"
-
-static void
-test_txt(void)
-{
-	char id[STS_ID_MAX + 1];
-
-	T_OK(sts_txt_parse("v=STSv1; id=20160831085700Z;", id) == 0, "RFC 8461 example");
-	T_STREQ(id, "20160831085700Z", "its id");
-	T_OK(sts_txt_parse("v=STSv1;id=abc", id) == 0 && strcmp(id, "abc") == 0,
-	    "no blanks, no final ';'");
-	T_OK(sts_txt_parse("v=STSv1; ext=x.y; id=A1 ; ", id) == 0 && strcmp(id, "A1") == 0,
-	    "an extension field, blanks around ';'");
-	T_OK(sts_txt_parse("v=STSv1;", id) == -1, "no id");
-	T_OK(sts_txt_parse("v=STSv1; id=", id) == -1, "empty id");
-	T_OK(sts_txt_parse("v=STSv1; id=123456789012345678901234567890123", id) == -1,
-	    "33-character id");
-	T_OK(sts_txt_parse("v=STSv1; id=12345678901234567890123456789012", id) == 0,
-	    "32-character id");
-	T_OK(sts_txt_parse("v=STSv1; id=a-b", id) == -1, "id with a hyphen");
-	T_OK(sts_txt_parse("v=STSv1 id=abc", id) == -1, "no ';' between fields");
-	T_OK(sts_txt_parse("v=STSv1;; id=abc", id) == -1, "an empty field");
-	T_OK(sts_txt_parse("v=STSv10; id=abc", id) == -1, "v=STSv10 is not STSv1");
-	T_OK(sts_txt_parse("v=spf1 -all", id) == -1, "not MTA-STS");
-	T_OK(!sts_txt_is_sts("v=STSv10;") && sts_txt_is_sts("v=STSv1") &&
-	    sts_txt_is_sts("v=STSv1 ;"), "sts_txt_is_sts");
-	T_OK(sts_txt_parse("v=STSv1; id=abc; e=a;b", id) == -1, "extension name without '='");
-	T_OK(sts_txt_parse("v=STSv1; id=abc; _e=1", id) == -1, "extension name must start alnum");
-}
 
 static void
 test_policy(void)
@@ -97,7 +69,6 @@ test_match(void)
 int
 main(void)
 {
-	test_txt();
 	test_policy();
 	test_match();
 	return t_done();
