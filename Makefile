@@ -30,7 +30,7 @@ check: test-deps
 	scripts/check.sh
 
 # Benchmarks against Postfix (and OpenSMTPD, Exim) at default settings:
-# docs/PERFORMANCE.md. About 25 minutes; never part of make check.
+# docs/PERFORMANCE.md. About 45 minutes on 2 cores; never part of make check.
 bench: test-deps build
 	@scripts/install-deps.sh bench
 	bench/run.py $(BENCH_ARGS)

@@ -3,7 +3,7 @@
 machine can run them) on the same machine, in one run, at default settings.
 What docs/PERFORMANCE.md reports comes from here:
 
-    make bench                                  # everything (about 25 minutes)
+    make bench                                  # everything (about 45 minutes on 2 cores)
     bench/run.py relay dkim submit backlog memory --rounds 3
 
 Sections:
