@@ -4,7 +4,7 @@ import time
 
 import pytest
 
-from harness import ALICE
+from harness import ALICE, BOB
 
 FAIL2BAN_RE = r"warning: [-._\w]+\[127\.0\.0\.1\]: SASL \w+ authentication failed"
 
@@ -177,3 +177,31 @@ def test_malformed_auth_plain(relay, raw):
         r = c.cmd(b"AUTH PLAIN " + base64.b64encode(raw))
         assert r.code in (501, 535), r
         assert c.mail("alice@example.jp").code == 530
+
+
+def test_verified_logins_are_remembered_not_passwords(relay):
+    """A login yescrypt verified is accepted again without yescrypt (a home
+    MTA logs in for every message); a wrong password, a changed password
+    and a deleted account still meet the full check."""
+    def login(user, password):
+        c, _ = tls_session(relay)
+        with c:
+            t = time.monotonic()
+            code = c.auth_plain(user, password).code
+            return code, time.monotonic() - t
+
+    first = login(*ALICE)
+    assert first[0] == 235
+    again = sorted(login(*ALICE)[1] for _ in range(5))
+    assert again[2] < first[1] / 3, "cached logins took %r, the first %.3f s" % (again, first[1])
+    code, wrong = login("alice", "alice-Secret-pw-X")
+    assert code == 535
+    assert wrong > again[2] * 3, "a wrong password answered as fast as a cached login"
+    # a new password: the old one is refused at once, the new one works
+    relay.cli("account", "passwd", "alice", input="new-Password-9\n")
+    assert login(*ALICE)[0] == 535
+    assert login("alice", "new-Password-9")[0] == 235
+    # a deleted account is refused even though its login was verified
+    assert login(*BOB)[0] == 235
+    relay.cli("account", "del", "bob")
+    assert login(*BOB)[0] == 535
