@@ -108,11 +108,9 @@ queue_dsn(struct store *st, struct outcome *o, const struct store_loaded *orig, 
 	struct store_loaded full, *m = &full;
 	struct bounce_rcpt br[64];
 	struct bounce_env env = { 0 };
-	struct store_msg dsn = { 0 };
-	const char *rcpt[1] = { orig->sender };
 	enum store_result r;
-	size_t i, n = 0;
-	char newid[16];
+	size_t i, n = 0, len;
+	char newid[16], *data;
 
 	for (i = 0; i < o->n && n < 64; i++) {
 		enum outcome_state want = delayed ? OUTCOME_DEFERRED : OUTCOME_BOUNCED;
@@ -137,19 +135,10 @@ queue_dsn(struct store *st, struct outcome *o, const struct store_loaded *orig, 
 	env.arrival = m->arrival;
 	env.now = o->now;
 	env.delayed = delayed;
-	dsn.data = sign(o, bounce_build(&env, br, n, m->data, m->len, &dsn.len), &dsn.len,
+	data = sign(o, bounce_build(&env, br, n, m->data, m->len, &len), &len,
 	    o->dkim_note[delayed]);
-	dsn.account = "";
-	dsn.sender = "";
-	dsn.client = "local";
-	dsn.params = "";
-	dsn.arrival = o->now;
-	dsn.rcpts = rcpt;
-	dsn.nrcpts = 1;
-	r = queue_insert_new(st, &dsn);
-	if (r == STORE_OK)
-		util_strlcpy(id_out, dsn.id, 16);
-	free((void *)dsn.data);
+	r = queue_insert_local(st, data, len, orig->sender, o->now, id_out);
+	free(data);
 	store_loaded_free(&full);
 	return r;
 }

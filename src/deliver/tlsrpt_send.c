@@ -285,8 +285,6 @@ apply_mailing(struct store *st, void *arg)
 	enum store_result r;
 
 	for (size_t i = 0; i < m->n; i++) {
-		struct store_msg msg = { 0 };
-		const char *rcpt[1] = { m->rcpt[i] };
 		enum dkim_sign_status ds = DKIM_NONE;
 		size_t slen;
 		char *signed_msg = m->signer ? dkim_signer_prepend(m->signer, m->msg[i], m->len[i],
@@ -294,20 +292,11 @@ apply_mailing(struct store *st, void *arg)
 
 		if (m->signer == NULL)
 			util_strlcpy(m->note[i], "no signer", sizeof(m->note[i]));
-		msg.account = "";
-		msg.sender = "";
-		msg.client = "local";
-		msg.params = "";
-		msg.arrival = m->arrival;
-		msg.rcpts = rcpt;
-		msg.nrcpts = 1;
-		msg.data = signed_msg ? signed_msg : m->msg[i];
-		msg.len = signed_msg ? slen : m->len[i];
-		r = queue_insert_new(st, &msg);
+		r = queue_insert_local(st, signed_msg ? signed_msg : m->msg[i],
+		    signed_msg ? slen : m->len[i], m->rcpt[i], m->arrival, m->id[i]);
 		free(signed_msg);
 		if (r != STORE_OK)
 			return r;
-		util_strlcpy(m->id[i], msg.id, sizeof(m->id[i]));
 		m->signed_[i] = ds;
 	}
 	r = store_tlsrpt_delete(st, m->day, m->domain);

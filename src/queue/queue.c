@@ -89,6 +89,20 @@ queue_insert_new(struct store *st, struct store_msg *m)
 	return r;
 }
 
+enum store_result
+queue_insert_local(struct store *st, const char *data, size_t len, const char *rcpt,
+    int64_t arrival, char id_out[16])
+{
+	const char *rcpts[1] = { rcpt };
+	struct store_msg m = { .account = "", .sender = "", .client = "local", .params = "",
+	    .arrival = arrival, .rcpts = rcpts, .nrcpts = 1, .data = data, .len = len };
+	enum store_result r = queue_insert_new(st, &m);
+
+	if (r == STORE_OK)
+		util_strlcpy(id_out, m.id, sizeof(m.id));
+	return r;
+}
+
 static void
 write_batch(struct queue *q, struct queue_req *batch)
 {

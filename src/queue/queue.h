@@ -47,6 +47,13 @@ void queue_commit(struct queue *q, struct queue_req *req);
  * that clashes is redrawn. For sessions' messages and for DSNs alike.
  */
 enum store_result queue_insert_new(struct store *st, struct store_msg *m);
+/*
+ * queue_insert_local - queue_insert_new for a message this relay makes
+ * itself (a DSN, a TLS report): from <>, no account, to one recipient; its
+ * queue id into id_out.
+ */
+enum store_result queue_insert_local(struct store *st, const char *data, size_t len,
+    const char *rcpt, int64_t arrival, char id_out[16]);
 
 /* queue_free - finish pending batches, stop the thread, close the store. */
 void queue_free(struct queue *q);
