@@ -1136,13 +1136,10 @@ policy_txt(struct doctor_env *env, struct doctor_report *r, const char *name,
 		return -1;
 	for (i = 0; st == DNS_OK && i < env->ans->n; i++) {
 		txt = dns_answer_data(env->ans, i, &len);
-		if (found > 0) {
-			snprintf(one, sizeof(one), "%.*s", (int)(len < sizeof(one) ? len : sizeof(one) - 1), txt);
-			found += is_rec(one);
-		} else {
-			snprintf(out, outsz, "%.*s", (int)(len < outsz ? len : outsz - 1), txt);
-			found += is_rec(out);
-		}
+		snprintf(one, sizeof(one), "%.*s", (int)(len < sizeof(one) ? len : sizeof(one) - 1),
+		    txt);
+		if (is_rec(one) && found++ == 0)
+			util_strlcpy(out, one, outsz);
 	}
 	return found > 1 ? -2 : found;
 }
