@@ -190,3 +190,32 @@ def test_pidfile_one_daemon_per_spool(relay_factory, tmp_path):
     assert "already running on spool" in p.stderr, p.stderr
     r.stop()
     assert not os.path.exists(pidfile)
+
+
+def test_builtin_config_asks_no_dns_server(tmp_path):
+    """`make run`'s built-in configuration sends nothing out, so it asks no
+    real DNS server either: not even the start-up DNSSEC check of the root."""
+    import subprocess
+    import time
+    from harness import hikyaku_bin
+
+    trace = tmp_path / "trace"
+    p = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=connect,sendto,sendmsg",
+                          "-o", str(trace), hikyaku_bin(), "serve"], cwd=tmp_path,
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline = time.monotonic() + 30
+        log = ""
+        while "ready, listening" not in log and time.monotonic() < deadline:
+            log += p.stdout.readline()
+        assert "ready, listening" in log, log
+        time.sleep(2)       # the start-up queries went out right after "ready", if at all
+    finally:
+        try:            # stop hikyaku itself: strace waits for its tracee
+            os.kill(int((tmp_path / "var" / "hikyaku.pid").read_text().split()[0]), 15)
+        except (OSError, ValueError):
+            p.kill()
+        p.wait(30)
+    calls = trace.read_text()
+    assert "--- SIGTERM" in calls, "strace did not trace hikyaku: " + calls[:500]
+    assert "htons(53)" not in calls, [l for l in calls.splitlines() if "htons(53)" in l]
