@@ -3,12 +3,14 @@
 Everything lives in a per-test directory; every process is started in its
 own session (process group) and killed at teardown.
 """
+import atexit
 import os
 import re
 import shutil
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 
 from helpers import free_port, wait_for
@@ -23,6 +25,24 @@ BOB = ("bob", "bob-Secret-pw-2")
 
 # A queue-list line: first token a queue ID, and an address (or <>) on it.
 QLINE_RE = re.compile(r"^\s*([0-9A-Z]{4,})\b(.*)$")
+
+
+_anchor_copy = None
+
+
+def unused_anchor():
+    """UNUSED_ANCHOR copied where any user may read it: a relay that drops
+    root reads it, and the clone may sit in a directory only root can enter
+    (git clone . "$(mktemp -d)"). One copy per test process, removed at exit."""
+    global _anchor_copy
+    if _anchor_copy is None:
+        d = tempfile.mkdtemp(prefix="hikyaku-anchor-")
+        os.chmod(d, 0o755)
+        atexit.register(shutil.rmtree, d, True)
+        _anchor_copy = os.path.join(d, "unused-anchor.key")
+        shutil.copyfile(UNUSED_ANCHOR, _anchor_copy)
+        os.chmod(_anchor_copy, 0o644)
+    return _anchor_copy
 
 
 def hikyaku_bin():
@@ -119,7 +139,7 @@ class Relay:
             # Never the real root key either: the test DNS cannot chain to
             # it. This anchor names a zone no test uses, so DNSSEC validation
             # is on and every test name is insecure; DANE tests set their own.
-            "dnssec-trust-anchor": UNUSED_ANCHOR,
+            "dnssec-trust-anchor": unused_anchor(),
         }
         if cert and key:
             self.settings["tls-cert"] = cert
